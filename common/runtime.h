@@ -1,0 +1,20 @@
+// Process start-up that must happen before any compute: choosing OpenBLAS's
+// fastest kernels for this CPU, and the thread count.
+#pragma once
+
+#include <string>
+
+namespace forge::runtime {
+
+// Call first thing in main(). OpenBLAS picks its kernels when the library is
+// loaded, from OPENBLAS_CORETYPE if set. Some environments force a weaker core
+// type (e.g. Haswell on an AVX-512 machine, which halves GEMM speed). If the
+// CPU supports a faster one than the environment asks for, init() sets it and
+// re-executes the program once so the library loads with it. FORGE_BLAS_CORETYPE
+// overrides the choice; FORGE_NO_REEXEC=1 disables the re-exec.
+void init(int argc, char** argv);
+
+// The OpenBLAS core type best suited to this CPU ("Cooperlake", "SkylakeX", "Haswell", ...).
+std::string best_blas_coretype();
+
+}  // namespace forge::runtime
