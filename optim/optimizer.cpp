@@ -1,0 +1,104 @@
+// AdamW, SGD and gradient clipping over fp32 parameters (see optimizer.h).
+#include "optim/optimizer.h"
+
+#include <cmath>
+
+#include "autograd/grad_mode.h"
+#include "autograd/ops/elementwise.h"
+#include "kernels/cpu/optimizer.h"
+
+namespace forge::optim {
+namespace {
+void check_param(const std::string& name, const Tensor& p) {
+  FORGE_CHECK(p.dtype() == DType::f32 && p.is_contiguous(),
+              "optimizer: parameter '" << name << "' must be a contiguous f32 tensor (master weights), got "
+                                       << p.str());
+}
+}  // namespace
+
+Optimizer::Optimizer(std::vector<ParamGroup> groups, double lr) : groups_(std::move(groups)), lr_(lr) {
+  for (ParamGroup& g : groups_) {
+    if (g.names.empty()) {
+      for (size_t i = 0; i < g.params.size(); ++i) g.names.push_back("param" + std::to_string(i));
+    }
+    FORGE_CHECK(g.names.size() == g.params.size(), "optimizer: a parameter group has " << g.names.size()
+                                                       << " names for " << g.params.size() << " parameters");
+    for (size_t i = 0; i < g.params.size(); ++i) check_param(g.names[i], g.params[i]);
+  }
+}
+
+void Optimizer::zero_grad() {
+  for (ParamGroup& g : groups_)
+    for (Tensor& p : g.params) p.zero_grad();
+}
+
+Tensor& Optimizer::state_for(const std::string& param, const std::string& what, const Tensor& like) {
+  auto [it, inserted] = state_.try_emplace(param + "/" + what);
+  if (inserted) it->second = Tensor::zeros(like.shape(), DType::f32);
+  return it->second;
+}
+
+AdamW::AdamW(std::vector<ParamGroup> groups, AdamWOptions options)
+    : Optimizer(std::move(groups), options.lr), options_(options) {}
+
+void AdamW::step() {
+  ++step_count_;
+  kernels::cpu::AdamWHyper h{};
+  h.lr = static_cast<float>(lr_);
+  h.beta1 = static_cast<float>(options_.beta1);
+  h.beta2 = static_cast<float>(options_.beta2);
+  h.eps = static_cast<float>(options_.eps);
+  h.bias_correction1 = static_cast<float>(1.0 - std::pow(options_.beta1, static_cast<double>(step_count_)));
+  h.bias_correction2 = static_cast<float>(1.0 - std::pow(options_.beta2, static_cast<double>(step_count_)));
+  for (ParamGroup& g : groups_) {
+    h.weight_decay = static_cast<float>(g.weight_decay);
+    for (size_t i = 0; i < g.params.size(); ++i) {
+      Tensor& p = g.params[i];
+      Tensor grad = p.grad();
+      if (!grad.defined()) continue;
+      grad = grad.to(DType::f32).contiguous();
+      Tensor& m = state_for(g.names[i], "exp_avg", p);
+      Tensor& v = state_for(g.names[i], "exp_avg_sq", p);
+      kernels::cpu::adamw_step(p.data<float>(), grad.data<float>(), m.data<float>(), v.data<float>(), p.numel(), h);
+    }
+  }
+}
+
+SGD::SGD(std::vector<ParamGroup> groups, SGDOptions options) : Optimizer(std::move(groups), options.lr), options_(options) {}
+
+void SGD::step() {
+  ++step_count_;
+  for (ParamGroup& g : groups_) {
+    for (size_t i = 0; i < g.params.size(); ++i) {
+      Tensor& p = g.params[i];
+      Tensor grad = p.grad();
+      if (!grad.defined()) continue;
+      grad = grad.to(DType::f32).contiguous();
+      float* buf = options_.momentum != 0.0 ? state_for(g.names[i], "momentum_buffer", p).data<float>() : nullptr;
+      kernels::cpu::sgd_step(p.data<float>(), grad.data<float>(), buf, p.numel(), static_cast<float>(lr_),
+                             static_cast<float>(options_.momentum), static_cast<float>(g.weight_decay));
+    }
+  }
+}
+
+double clip_grad_norm(const std::vector<Tensor>& params, double max_norm) {
+  NoGradGuard no_grad;
+  double total = 0.0;
+  for (const Tensor& p : params) {
+    Tensor g = p.grad();
+    if (!g.defined()) continue;
+    Tensor gc = g.to(DType::f32).contiguous();
+    total += kernels::cpu::sum_squares(gc.data<float>(), gc.numel());
+  }
+  const double norm = std::sqrt(total);
+  if (max_norm > 0.0 && norm > max_norm) {
+    const double scale = max_norm / (norm + 1e-6);
+    for (const Tensor& p : params) {
+      Tensor g = p.grad();
+      if (g.defined()) ops::mul_scalar_(g, scale);
+    }
+  }
+  return norm;
+}
+
+}  // namespace forge::optim

@@ -1,0 +1,84 @@
+// Optimizers over parameter groups: AdamW (decoupled weight decay, bias
+// correction) and SGD with momentum, plus global-norm gradient clipping.
+//
+// Parameters are fp32 leaves (the master weights); each group has its own
+// weight decay, so biases, norms and embeddings can be excluded from decay.
+// Optimizer state is kept per parameter and exposed by name for checkpoints.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "autograd/tensor.h"
+
+namespace forge::optim {
+
+struct ParamGroup {
+  std::vector<std::string> names;  // parallel to params; used to name state in checkpoints
+  std::vector<Tensor> params;
+  double weight_decay = 0.0;
+};
+
+class Optimizer {
+ public:
+  virtual ~Optimizer() = default;
+  // One update from the parameters' current .grad (parameters without a grad are skipped).
+  virtual void step() = 0;
+  void zero_grad();
+  void set_lr(double lr) { lr_ = lr; }
+  double lr() const { return lr_; }
+  int64_t step_count() const { return step_count_; }
+  void set_step_count(int64_t n) { step_count_ = n; }
+  const std::vector<ParamGroup>& groups() const { return groups_; }
+  // State tensors by "<param name>/<state name>" (e.g. "h.0.attn.c_attn.weight/exp_avg"),
+  // created on first use; loading a checkpoint writes into them.
+  std::map<std::string, Tensor>& state() { return state_; }
+
+ protected:
+  Optimizer(std::vector<ParamGroup> groups, double lr);
+  Tensor& state_for(const std::string& param, const std::string& what, const Tensor& like);
+
+  std::vector<ParamGroup> groups_;
+  double lr_;
+  int64_t step_count_ = 0;
+  std::map<std::string, Tensor> state_;
+};
+
+struct AdamWOptions {
+  double lr = 1e-3;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+};
+
+class AdamW : public Optimizer {
+ public:
+  AdamW(std::vector<ParamGroup> groups, AdamWOptions options);
+  void step() override;
+  const AdamWOptions& options() const { return options_; }
+
+ private:
+  AdamWOptions options_;
+};
+
+struct SGDOptions {
+  double lr = 1e-2;
+  double momentum = 0.0;
+};
+
+class SGD : public Optimizer {
+ public:
+  SGD(std::vector<ParamGroup> groups, SGDOptions options);
+  void step() override;
+
+ private:
+  SGDOptions options_;
+};
+
+// Scales all gradients so their global L2 norm is at most max_norm (no-op when
+// max_norm <= 0). Returns the norm before clipping.
+double clip_grad_norm(const std::vector<Tensor>& params, double max_norm);
+
+}  // namespace forge::optim
