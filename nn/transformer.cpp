@@ -1,0 +1,148 @@
+// GPT-2 / Llama blocks and the language model (see transformer.h).
+#include "nn/transformer.h"
+
+#include <cmath>
+
+#include "autograd/checkpoint.h"
+#include "autograd/ops.h"
+
+namespace forge::nn {
+namespace {
+
+double residual_std(const ModelConfig& c) { return 0.02 / std::sqrt(2.0 * static_cast<double>(c.n_layer)); }
+
+Tensor norm_forward(const Module& m, const Tensor& x) {
+  if (auto* ln = dynamic_cast<const LayerNorm*>(&m)) return ln->forward(x);
+  return static_cast<const RMSNorm&>(m).forward(x);
+}
+
+std::shared_ptr<Module> make_norm(const ModelConfig& c) {
+  if (c.family == Family::gpt2) return std::make_shared<LayerNorm>(c.n_embd, c.norm_eps);
+  return std::make_shared<RMSNorm>(c.n_embd, c.norm_eps);
+}
+
+Tensor maybe_dropout(const Tensor& x, const ModelConfig& c, const ForwardContext& ctx) {
+  if (!ctx.training || c.dropout <= 0.0) return x;
+  FORGE_CHECK(ctx.dropout_gen != nullptr, "model forward: dropout needs a generator in training mode");
+  return ops::dropout(x, c.dropout, *ctx.dropout_gen, true);
+}
+
+// (B, T, H*D) -> (B, H, T, D)
+Tensor split_heads(const Tensor& x, int64_t heads, int64_t head_dim) {
+  const int64_t B = x.size(0), T = x.size(1);
+  return x.reshape({B, T, heads, head_dim}).transpose(1, 2);
+}
+
+}  // namespace
+
+CausalSelfAttention::CausalSelfAttention(const ModelConfig& c, Generator& gen) : config_(c) {
+  const int64_t C = c.n_embd, D = c.head_dim();
+  if (c.family == Family::gpt2) {
+    c_attn_ = register_module("c_attn", std::make_shared<Linear>(C, 3 * C, true, gen));
+    c_proj_ = register_module("c_proj", std::make_shared<Linear>(C, C, true, gen, residual_std(c)));
+  } else {
+    q_proj_ = register_module("q_proj", std::make_shared<Linear>(C, c.n_head * D, false, gen));
+    k_proj_ = register_module("k_proj", std::make_shared<Linear>(C, c.kv_heads() * D, false, gen));
+    v_proj_ = register_module("v_proj", std::make_shared<Linear>(C, c.kv_heads() * D, false, gen));
+    o_proj_ = register_module("o_proj", std::make_shared<Linear>(c.n_head * D, C, false, gen, residual_std(c)));
+  }
+}
+
+Tensor CausalSelfAttention::forward(const Tensor& x, const ForwardContext& ctx) const {
+  // x: (B, T, C)
+  const int64_t B = x.size(0), T = x.size(1), C = config_.n_embd, H = config_.n_head, D = config_.head_dim();
+  Tensor y;  // (B, H, T, D)
+  if (config_.family == Family::gpt2) {
+    Tensor qkv = c_attn_->forward(x);  // (B, T, 3C)
+    Tensor q = split_heads(qkv.narrow(2, 0, C), H, D);
+    Tensor k = split_heads(qkv.narrow(2, C, C), H, D);
+    Tensor v = split_heads(qkv.narrow(2, 2 * C, C), H, D);
+    y = ops::attention(q, k, v, 0.0, ctx.doc_ids);
+  } else {
+    const int64_t Hkv = config_.kv_heads();
+    Tensor positions = ctx.positions.defined() ? ctx.positions : Tensor::arange(T, DType::i64);
+    Tensor q = ops::rope(split_heads(q_proj_->forward(x), H, D).contiguous(), positions, config_.rope_theta);
+    Tensor k = ops::rope(split_heads(k_proj_->forward(x), Hkv, D).contiguous(), positions, config_.rope_theta);
+    Tensor v = split_heads(v_proj_->forward(x), Hkv, D);
+    y = ops::attention(q, k, v, 0.0, ctx.doc_ids);
+  }
+  Tensor merged = y.transpose(1, 2).reshape({B, T, H * D});  // (B, T, C)
+  return config_.family == Family::gpt2 ? c_proj_->forward(merged) : o_proj_->forward(merged);
+}
+
+MLP::MLP(const ModelConfig& c, Generator& gen) : config_(c) {
+  const int64_t C = c.n_embd, F = c.ffn_dim();
+  if (c.family == Family::gpt2) {
+    c_fc_ = register_module("c_fc", std::make_shared<Linear>(C, F, true, gen));
+    c_proj_ = register_module("c_proj", std::make_shared<Linear>(F, C, true, gen, residual_std(c)));
+  } else {
+    gate_proj_ = register_module("gate_proj", std::make_shared<Linear>(C, F, false, gen));
+    up_proj_ = register_module("up_proj", std::make_shared<Linear>(C, F, false, gen));
+    down_proj_ = register_module("down_proj", std::make_shared<Linear>(F, C, false, gen, residual_std(c)));
+  }
+}
+
+Tensor MLP::forward(const Tensor& x) const {
+  if (config_.family == Family::gpt2) return c_proj_->forward(ops::gelu(c_fc_->forward(x)));
+  return down_proj_->forward(ops::swiglu(gate_proj_->forward(x), up_proj_->forward(x)));
+}
+
+Block::Block(const ModelConfig& c, Generator& gen) : config_(c) {
+  const bool gpt2 = c.family == Family::gpt2;
+  norm1_ = register_module(gpt2 ? "ln_1" : "input_layernorm", make_norm(c));
+  attn_ = register_module(gpt2 ? "attn" : "self_attn", std::make_shared<CausalSelfAttention>(c, gen));
+  norm2_ = register_module(gpt2 ? "ln_2" : "post_attention_layernorm", make_norm(c));
+  mlp_ = register_module("mlp", std::make_shared<MLP>(c, gen));
+}
+
+Tensor Block::forward(const Tensor& x, const ForwardContext& ctx) const {
+  Tensor h = ops::add(x, maybe_dropout(attn_->forward(norm_forward(*norm1_, x), ctx), config_, ctx));
+  return ops::add(h, maybe_dropout(mlp_->forward(norm_forward(*norm2_, h)), config_, ctx));
+}
+
+TransformerLM::TransformerLM(const ModelConfig& c, uint64_t seed) : config_(c) {
+  c.validate();
+  Generator gen(seed);
+  const bool gpt2 = c.family == Family::gpt2;
+  auto body = register_module(gpt2 ? "transformer" : "model", std::make_shared<Container>());
+  tok_emb_ = body->register_module(gpt2 ? "wte" : "embed_tokens", std::make_shared<Embedding>(c.vocab_size, c.n_embd, gen));
+  if (gpt2) pos_emb_ = body->register_module("wpe", std::make_shared<Embedding>(c.block_size, c.n_embd, gen));
+  auto layers = body->register_module(gpt2 ? "h" : "layers", std::make_shared<Container>());
+  for (int64_t i = 0; i < c.n_layer; ++i)
+    blocks_.push_back(layers->register_module(std::to_string(i), std::make_shared<Block>(c, gen)));
+  final_norm_ = body->register_module(gpt2 ? "ln_f" : "norm", make_norm(c));
+  if (!c.tie_embeddings) lm_head_ = register_module("lm_head", std::make_shared<Linear>(c.n_embd, c.vocab_size, false, gen));
+}
+
+Tensor TransformerLM::forward(const Tensor& ids, const ForwardContext& ctx) const {
+  FORGE_CHECK(ids.dim() == 2, "model forward: token ids must be (B, T), got " << shape_str(ids.shape()));
+  const int64_t T = ids.size(1);
+  FORGE_CHECK(T <= config_.block_size || config_.family == Family::llama,
+              "model forward: sequence length " << T << " exceeds model.block_size " << config_.block_size);
+  Tensor x = tok_emb_->forward(ids);  // (B, T, C)
+  if (pos_emb_) {
+    Tensor pos = ctx.positions.defined() ? ctx.positions : Tensor::arange(T, DType::i64);
+    x = ops::add(x, pos_emb_->forward(pos));
+  }
+  x = maybe_dropout(x, config_, ctx);
+  for (const auto& block : blocks_) {
+    if (checkpointing_ && ctx.training) {
+      std::vector<Generator*> rngs;
+      if (ctx.dropout_gen) rngs.push_back(ctx.dropout_gen);
+      const Block* b = block.get();
+      x = autograd::checkpoint(
+          [b, ctx](const std::vector<Tensor>& in) { return std::vector<Tensor>{b->forward(in[0], ctx)}; }, {x}, rngs)[0];
+    } else {
+      x = block->forward(x, ctx);
+    }
+  }
+  x = norm_forward(*final_norm_, x);
+  return ops::linear(x, lm_head_ ? lm_head_->weight : tok_emb_->weight);  // (B, T, V)
+}
+
+Tensor TransformerLM::loss(const Tensor& logits, const Tensor& targets) {
+  const int64_t V = logits.size(-1);
+  return ops::cross_entropy(logits.reshape({-1, V}), targets.reshape({-1}), -100);
+}
+
+}  // namespace forge::nn
