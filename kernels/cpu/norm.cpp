@@ -1,0 +1,238 @@
+// LayerNorm and RMSNorm kernels (see norm.h). Each row is read in its storage
+// type and converted to the accumulation type on the fly; the inner loops are
+// branch-free (weight/bias presence is a template parameter) so they vectorise.
+#include "kernels/cpu/norm.h"
+
+#include <algorithm>
+#include <cmath>
+#include <tuple>
+#include <vector>
+
+#include "kernels/cpu/dispatch.h"
+
+namespace forge::kernels::cpu {
+namespace {
+
+// Below this many elements a kernel runs serially (threads cost more than they save).
+constexpr int64_t kParallelWork = 16384;
+// Fixed number of row chunks for the deterministic dweight/dbias reduction.
+constexpr int64_t kReduceChunks = 32;
+
+
+// ---- LayerNorm ---------------------------------------------------------------
+
+template <typename T, bool HasW, bool HasB>
+void layer_norm_fwd(const T* x, const T* w, const T* b, T* y, acc_t<T>* mean, acc_t<T>* rstd, int64_t rows,
+                    int64_t C, double eps) {
+  using A = acc_t<T>;
+  const A inv_c = A(1) / static_cast<A>(C);
+#pragma omp parallel for schedule(static) if (rows * C > kParallelWork)
+  for (int64_t r = 0; r < rows; ++r) {
+    const T* __restrict xr = x + r * C;
+    T* __restrict yr = y + r * C;
+    A s = 0;
+#pragma omp simd reduction(+ : s)
+    for (int64_t c = 0; c < C; ++c) s += convert<A>(xr[c]);
+    const A m = s * inv_c;
+    A v = 0;
+#pragma omp simd reduction(+ : v)
+    for (int64_t c = 0; c < C; ++c) {
+      const A d = convert<A>(xr[c]) - m;
+      v += d * d;
+    }
+    const A rs = A(1) / std::sqrt(v * inv_c + static_cast<A>(eps));
+    mean[r] = m;
+    rstd[r] = rs;
+    for (int64_t c = 0; c < C; ++c) {
+      A o = (convert<A>(xr[c]) - m) * rs;
+      if constexpr (HasW) o *= convert<A>(w[c]);
+      if constexpr (HasB) o += convert<A>(b[c]);
+      yr[c] = convert<T>(o);
+    }
+  }
+}
+
+// Splits rows into chunks, runs body(chunk, r0, r1, partial_w, partial_b) in
+// parallel with zeroed per-chunk partial buffers of C values each, then sums
+// the partials in chunk order into dw/db (either may be null).
+template <typename T, typename Body>
+void chunked_row_reduce(int64_t rows, int64_t C, T* dw, T* db, Body&& body) {
+  using A = acc_t<T>;
+  const int64_t chunks = std::max<int64_t>(1, std::min(rows, kReduceChunks));
+  std::vector<A> pw(dw ? static_cast<size_t>(chunks * C) : 0), pb(db ? static_cast<size_t>(chunks * C) : 0);
+#pragma omp parallel for schedule(static) if (rows * C > kParallelWork)
+  for (int64_t k = 0; k < chunks; ++k) {
+    const int64_t r0 = rows * k / chunks, r1 = rows * (k + 1) / chunks;
+    body(r0, r1, dw ? pw.data() + k * C : nullptr, db ? pb.data() + k * C : nullptr);
+  }
+  if (!dw && !db) return;
+#pragma omp parallel for schedule(static) if (chunks * C > kParallelWork)
+  for (int64_t c = 0; c < C; ++c) {
+    A sw = 0, sb = 0;
+    for (int64_t k = 0; k < chunks; ++k) {
+      if (dw) sw += pw[k * C + c];
+      if (db) sb += pb[k * C + c];
+    }
+    if (dw) dw[c] = convert<T>(sw);
+    if (db) db[c] = convert<T>(sb);
+  }
+}
+
+template <typename T, bool HasW>
+void layer_norm_bwd(const T* dy, const T* x, const T* w, const acc_t<T>* mean, const acc_t<T>* rstd, T* dx, T* dw,
+                    T* db, int64_t rows, int64_t C) {
+  using A = acc_t<T>;
+  const A inv_c = A(1) / static_cast<A>(C);
+  chunked_row_reduce<T>(rows, C, dw, db, [&](int64_t r0, int64_t r1, A* pw, A* pb) {
+    if (pw) std::fill(pw, pw + C, A(0));
+    if (pb) std::fill(pb, pb + C, A(0));
+    for (int64_t r = r0; r < r1; ++r) {
+      const T* __restrict xr = x + r * C;
+      const T* __restrict gr = dy + r * C;
+      T* __restrict dxr = dx + r * C;
+      const A m = mean[r], rs = rstd[r];
+      // dxhat = dy * w; dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)).
+      A s1 = 0, s2 = 0;
+#pragma omp simd reduction(+ : s1, s2)
+      for (int64_t c = 0; c < C; ++c) {
+        A g = convert<A>(gr[c]);
+        if constexpr (HasW) g *= convert<A>(w[c]);
+        const A xh = (convert<A>(xr[c]) - m) * rs;
+        s1 += g;
+        s2 += g * xh;
+      }
+      s1 *= inv_c;
+      s2 *= inv_c;
+      for (int64_t c = 0; c < C; ++c) {
+        A g = convert<A>(gr[c]);
+        if constexpr (HasW) g *= convert<A>(w[c]);
+        const A xh = (convert<A>(xr[c]) - m) * rs;
+        dxr[c] = convert<T>(rs * (g - s1 - xh * s2));
+      }
+      if (pw) {
+        for (int64_t c = 0; c < C; ++c) pw[c] += convert<A>(gr[c]) * ((convert<A>(xr[c]) - m) * rs);
+      }
+      if (pb) {
+        for (int64_t c = 0; c < C; ++c) pb[c] += convert<A>(gr[c]);
+      }
+    }
+  });
+}
+
+// ---- RMSNorm -----------------------------------------------------------------
+
+template <typename T, bool HasW>
+void rms_norm_fwd(const T* x, const T* w, T* y, acc_t<T>* rstd, int64_t rows, int64_t C, double eps) {
+  using A = acc_t<T>;
+  const A inv_c = A(1) / static_cast<A>(C);
+#pragma omp parallel for schedule(static) if (rows * C > kParallelWork)
+  for (int64_t r = 0; r < rows; ++r) {
+    const T* __restrict xr = x + r * C;
+    T* __restrict yr = y + r * C;
+    A ss = 0;
+#pragma omp simd reduction(+ : ss)
+    for (int64_t c = 0; c < C; ++c) {
+      const A v = convert<A>(xr[c]);
+      ss += v * v;
+    }
+    const A rs = A(1) / std::sqrt(ss * inv_c + static_cast<A>(eps));
+    rstd[r] = rs;
+    for (int64_t c = 0; c < C; ++c) {
+      A o = convert<A>(xr[c]) * rs;
+      if constexpr (HasW) o *= convert<A>(w[c]);
+      yr[c] = convert<T>(o);
+    }
+  }
+}
+
+template <typename T, bool HasW>
+void rms_norm_bwd(const T* dy, const T* x, const T* w, const acc_t<T>* rstd, T* dx, T* dw, int64_t rows, int64_t C) {
+  using A = acc_t<T>;
+  const A inv_c = A(1) / static_cast<A>(C);
+  chunked_row_reduce<T>(rows, C, dw, nullptr, [&](int64_t r0, int64_t r1, A* pw, A*) {
+    if (pw) std::fill(pw, pw + C, A(0));
+    for (int64_t r = r0; r < r1; ++r) {
+      const T* __restrict xr = x + r * C;
+      const T* __restrict gr = dy + r * C;
+      T* __restrict dxr = dx + r * C;
+      const A rs = rstd[r];
+      // dxhat = dy * w; dx = rstd * (dxhat - xhat * mean(dxhat * xhat)).
+      A s2 = 0;
+#pragma omp simd reduction(+ : s2)
+      for (int64_t c = 0; c < C; ++c) {
+        A g = convert<A>(gr[c]);
+        if constexpr (HasW) g *= convert<A>(w[c]);
+        s2 += g * convert<A>(xr[c]) * rs;
+      }
+      s2 *= inv_c;
+      for (int64_t c = 0; c < C; ++c) {
+        A g = convert<A>(gr[c]);
+        if constexpr (HasW) g *= convert<A>(w[c]);
+        const A xh = convert<A>(xr[c]) * rs;
+        dxr[c] = convert<T>(rs * (g - xh * s2));
+      }
+      if (pw) {
+        for (int64_t c = 0; c < C; ++c) pw[c] += convert<A>(gr[c]) * (convert<A>(xr[c]) * rs);
+      }
+    }
+  });
+}
+
+}  // namespace
+
+void layer_norm_forward(const void* x, const void* weight, const void* bias, void* y, void* mean, void* rstd,
+                        int64_t rows, int64_t C, double eps, DType dtype) {
+  dispatch_float(dtype, [&](auto tag) {
+    using T = decltype(tag);
+    using A = acc_t<T>;
+    auto* xp = static_cast<const T*>(x);
+    auto* wp = static_cast<const T*>(weight);
+    auto* bp = static_cast<const T*>(bias);
+    auto* yp = static_cast<T*>(y);
+    auto* mp = static_cast<A*>(mean);
+    auto* rp = static_cast<A*>(rstd);
+    if (wp && bp) layer_norm_fwd<T, true, true>(xp, wp, bp, yp, mp, rp, rows, C, eps);
+    else if (wp) layer_norm_fwd<T, true, false>(xp, wp, bp, yp, mp, rp, rows, C, eps);
+    else if (bp) layer_norm_fwd<T, false, true>(xp, wp, bp, yp, mp, rp, rows, C, eps);
+    else layer_norm_fwd<T, false, false>(xp, wp, bp, yp, mp, rp, rows, C, eps);
+  });
+}
+
+void layer_norm_backward(const void* dy, const void* x, const void* weight, const void* mean, const void* rstd,
+                         void* dx, void* dweight, void* dbias, int64_t rows, int64_t C, DType dtype) {
+  dispatch_float(dtype, [&](auto tag) {
+    using T = decltype(tag);
+    using A = acc_t<T>;
+    auto args = std::make_tuple(static_cast<const T*>(dy), static_cast<const T*>(x), static_cast<const T*>(weight),
+                                static_cast<const A*>(mean), static_cast<const A*>(rstd), static_cast<T*>(dx),
+                                static_cast<T*>(dweight), static_cast<T*>(dbias), rows, C);
+    if (weight) std::apply(layer_norm_bwd<T, true>, args);
+    else std::apply(layer_norm_bwd<T, false>, args);
+  });
+}
+
+void rms_norm_forward(const void* x, const void* weight, void* y, void* rstd, int64_t rows, int64_t C, double eps,
+                      DType dtype) {
+  dispatch_float(dtype, [&](auto tag) {
+    using T = decltype(tag);
+    using A = acc_t<T>;
+    auto args = std::make_tuple(static_cast<const T*>(x), static_cast<const T*>(weight), static_cast<T*>(y),
+                                static_cast<A*>(rstd), rows, C, eps);
+    if (weight) std::apply(rms_norm_fwd<T, true>, args);
+    else std::apply(rms_norm_fwd<T, false>, args);
+  });
+}
+
+void rms_norm_backward(const void* dy, const void* x, const void* weight, const void* rstd, void* dx, void* dweight,
+                       int64_t rows, int64_t C, DType dtype) {
+  dispatch_float(dtype, [&](auto tag) {
+    using T = decltype(tag);
+    using A = acc_t<T>;
+    auto args = std::make_tuple(static_cast<const T*>(dy), static_cast<const T*>(x), static_cast<const T*>(weight),
+                                static_cast<const A*>(rstd), static_cast<T*>(dx), static_cast<T*>(dweight), rows, C);
+    if (weight) std::apply(rms_norm_bwd<T, true>, args);
+    else std::apply(rms_norm_bwd<T, false>, args);
+  });
+}
+
+}  // namespace forge::kernels::cpu
