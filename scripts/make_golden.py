@@ -20,7 +20,8 @@ File format (little-endian), read by tests/autograd/golden_reader.h:
       u32 ndim, ndim x i64 dims; numel x element data (row-major)
 Tensor names: inputs by their role ("x", "a", "weight", ...), "out" (or
 "out.0", "out.1", ... for several outputs), "W" (or "W.0", ...) the weights of
-the loss, and "grad.<input>" for every float input's gradient.
+the loss, "grad.<input>" for every float input's gradient, and any extra
+reference values a case needs (e.g. "indices" of max).
 """
 import math
 import os
@@ -74,6 +75,9 @@ def write_case(name, inputs, fn, meta=None):
 
     meta_lines = [f"torch={torch.__version__}", f"case={name}"]
     for k, v in (meta or {}).items():
+        if callable(v):  # an extra reference tensor computed from the inputs (e.g. argmax indices)
+            tensors.append((k, v(*[t.detach() for t in leaves.values()])))
+            continue
         meta_lines.append(f"{k}={v!r}" if isinstance(v, float) else f"{k}={v}")
     blob = bytearray(b"FGLD" + struct.pack("<I", 1))
     meta_bytes = "\n".join(meta_lines).encode()
@@ -131,8 +135,10 @@ def reduce():
     yield "mean_dims", dict(x=randn(2, 3, 4, 5)), lambda x: x.mean(dim=(1, 3)), dict(dims="1,3", keepdim=0)
     yield "mean_all", dict(x=randn(3, 4, 5)), lambda x: x.mean()
     yield "mean_keepdim", dict(x=randn(3, 4, 5)), lambda x: x.mean(dim=0, keepdim=True), dict(dims="0", keepdim=1)
-    yield "max_last", dict(x=randn(3, 4, 6)), lambda x: x.max(dim=-1).values, dict(dim=-1, keepdim=0)
-    yield "max_mid_keepdim", dict(x=randn(3, 4, 6)), lambda x: x.max(dim=1, keepdim=True).values, dict(dim=1, keepdim=1)
+    yield ("max_last", dict(x=randn(3, 4, 6)), lambda x: x.max(dim=-1).values,
+           dict(dim=-1, keepdim=0, indices=lambda x: x.max(dim=-1).indices))
+    yield ("max_mid_keepdim", dict(x=randn(3, 4, 6)), lambda x: x.max(dim=1, keepdim=True).values,
+           dict(dim=1, keepdim=1, indices=lambda x: x.max(dim=1, keepdim=True).indices))
     yield "sum_to", dict(x=randn(2, 3, 4)), lambda x: x.sum(dim=0).sum(dim=-1, keepdim=True)
     yield ("concat", dict(a=randn(2, 3, 4), b=randn(2, 1, 4), c=randn(2, 5, 4)),
            lambda a, b, c: torch.cat([a, b, c], dim=1), dict(dim=1))
