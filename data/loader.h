@@ -1,0 +1,53 @@
+// The pretraining loader: (B, T+1)-token windows over the concatenated shards,
+// as a pure function of (seed, global step, micro-step, dp rank).
+//
+// Window i covers tokens[i*T ... i*T+T] (T+1 tokens: inputs and shifted targets).
+// Row r of micro-step a of global step s on dp rank d reads the window with
+// global index  g = s*(B*accum*dp) + a*(B*dp) + d*B + r.
+//   sequential: window g mod W (W = number of whole windows; epochs wrap)
+//   random:     a window starting at a uniform offset drawn from Philox(seed, g)
+// Because the index is a pure function, the loader's whole resumable state is
+// the step counter, every global batch is the same whatever the dp size, and
+// dp ranks read disjoint rows of it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "autograd/tensor.h"
+
+namespace forge::data {
+
+enum class Order { random, sequential };
+Order order_from_name(const std::string& name);
+
+struct Batch {
+  Tensor inputs;   // (B, T) i64
+  Tensor targets;  // (B, T) i64; -100 where the loss mask is 0 (SFT shards)
+};
+
+class TokenLoader {
+ public:
+  // Loads every shard matching `spec` into memory (see data/token_shards.h).
+  TokenLoader(const std::string& spec, int64_t batch_size, int64_t seq_len, Order order, uint64_t seed,
+              int64_t grad_accum = 1, int64_t dp_size = 1, int64_t dp_rank = 0);
+
+  Batch batch(int64_t step, int64_t micro_step) const;
+  int64_t num_tokens() const { return static_cast<int64_t>(tokens_.size()); }
+  int64_t num_windows() const;
+  int64_t vocab_size() const { return vocab_size_; }
+  int64_t tokens_per_step() const { return batch_size_ * seq_len_ * grad_accum_ * dp_size_; }
+
+ private:
+  int64_t window_start(int64_t global_index) const;
+
+  std::vector<uint32_t> tokens_;
+  std::vector<uint8_t> loss_mask_;
+  int64_t vocab_size_ = 0;
+  int64_t batch_size_, seq_len_, grad_accum_, dp_size_, dp_rank_;
+  Order order_;
+  uint64_t seed_;
+};
+
+}  // namespace forge::data
