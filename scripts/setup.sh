@@ -11,6 +11,7 @@ packages=(
   libyaml-cpp-dev                 # recipes
   libgtest-dev googletest         # unit tests
   python3 python3-numpy python3-torch  # golden values and side-by-side benchmarks
+  fortunes                        # the default corpus (real English text) for the main job
 )
 
 SUDO=""
