@@ -1,0 +1,421 @@
+// Tiled causal attention forward and backward (see attention.h).
+//
+// Every matrix product on a tile is written as "row of C += scalar * row of B"
+// with B's rows contiguous, which the compiler turns into broadcast-FMA loops
+// holding a 64-wide row of C in registers. Products that need K or V with keys
+// along the fast axis (S = Q K^T, dP = dO V^T) read a transposed, zero-padded
+// copy (D, Tpad) built once per (batch, kv head).
+#include "kernels/cpu/attention.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "common/error.h"
+
+namespace forge::kernels::cpu {
+namespace {
+
+// exp(x) for x <= ~0 (exactly 0 below -87, including -inf): Cody-Waite range
+// reduction to r in [-ln2/2, ln2/2] and a degree-6 Taylor polynomial; relative
+// error about 2e-7. Branch-free so that loops over it vectorise.
+inline float exp_fast(float x) {
+  const float xc = std::min(std::max(x, -87.0f), 88.0f);
+  const float kMagic = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
+  const float t = xc * 1.44269504088896341f + kMagic;
+  const float n = t - kMagic;
+  const int32_t ni = std::bit_cast<int32_t>(t) - std::bit_cast<int32_t>(kMagic);
+  const float r = (xc - n * 0.693145751953125f) - n * 1.428606765330187e-06f;
+  float p = 1.0f / 720.0f;
+  p = p * r + 1.0f / 120.0f;
+  p = p * r + 1.0f / 24.0f;
+  p = p * r + 1.0f / 6.0f;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+  const float two_n = std::bit_cast<float>((ni + 127) << 23);
+  return x < -87.0f ? 0.0f : p * two_n;
+}
+inline double exp_fast(double x) { return std::exp(x); }
+
+// 256-bit vectors through the GCC/Clang vector extension (8 floats or 4
+// doubles); -march=native maps them onto AVX2 registers.
+template <typename T> struct Vec;
+template <> struct Vec<float> { typedef float type __attribute__((vector_size(32))); };
+template <> struct Vec<double> { typedef double type __attribute__((vector_size(32))); };
+template <typename T> using vec_t = typename Vec<T>::type;
+template <typename T> constexpr int64_t kLanes = 32 / sizeof(T);
+template <typename T> inline vec_t<T> vload(const T* p) {
+  vec_t<T> v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+template <typename T> inline void vstore(T* p, vec_t<T> v) { std::memcpy(p, &v, sizeof(v)); }
+
+// Rows [0, MR) of C (n columns, row stride ldc) (+)= A (MR, kd; element (i, p)
+// at A[i * a_rs + p * a_cs]) * B (kd, n; row stride ldb). An MR x 2-vector
+// block of C stays in registers (6 x 2 = 12 accumulators of the 16 AVX2 registers).
+template <typename T, int MR>
+void gemm_block(int64_t n, int64_t kd, const T* A, int64_t a_rs, int64_t a_cs, const T* __restrict B, int64_t ldb,
+                T* __restrict C, int64_t ldc, bool accumulate) {
+  using V = vec_t<T>;
+  constexpr int64_t L = kLanes<T>, kNV = 2, kW = kNV * L;
+  int64_t j0 = 0;
+  for (; j0 + kW <= n; j0 += kW) {
+    V acc[MR][kNV];
+    for (int r = 0; r < MR; ++r)
+      for (int u = 0; u < kNV; ++u) acc[r][u] = accumulate ? vload(C + r * ldc + j0 + u * L) : V{};
+    for (int64_t p = 0; p < kd; ++p) {
+      const T* b = B + p * ldb + j0;
+      V bv[kNV];
+      for (int u = 0; u < kNV; ++u) bv[u] = vload(b + u * L);
+      for (int r = 0; r < MR; ++r) {
+        const T x = A[r * a_rs + p * a_cs];
+        for (int u = 0; u < kNV; ++u) acc[r][u] += x * bv[u];
+      }
+    }
+    for (int r = 0; r < MR; ++r)
+      for (int u = 0; u < kNV; ++u) vstore(C + r * ldc + j0 + u * L, acc[r][u]);
+  }
+  for (int64_t j = j0; j < n; ++j) {
+    for (int r = 0; r < MR; ++r) {
+      T acc = accumulate ? C[r * ldc + j] : T(0);
+      for (int64_t p = 0; p < kd; ++p) acc += A[r * a_rs + p * a_cs] * B[p * ldb + j];
+      C[r * ldc + j] = acc;
+    }
+  }
+}
+
+// C (m, n) (+)= A (m, kd) * B (kd, n), with A strided as in gemm_block.
+template <typename T>
+void gemm_rows(int64_t m, int64_t n, int64_t kd, const T* A, int64_t a_rs, int64_t a_cs, const T* B, int64_t ldb,
+               T* C, int64_t ldc, bool accumulate) {
+  int64_t i = 0;
+  for (; i + 6 <= m; i += 6) gemm_block<T, 6>(n, kd, A + i * a_rs, a_rs, a_cs, B, ldb, C + i * ldc, ldc, accumulate);
+  const T* a = A + i * a_rs;
+  T* c = C + i * ldc;
+  switch (m - i) {
+    case 5: gemm_block<T, 5>(n, kd, a, a_rs, a_cs, B, ldb, c, ldc, accumulate); break;
+    case 4: gemm_block<T, 4>(n, kd, a, a_rs, a_cs, B, ldb, c, ldc, accumulate); break;
+    case 3: gemm_block<T, 3>(n, kd, a, a_rs, a_cs, B, ldb, c, ldc, accumulate); break;
+    case 2: gemm_block<T, 2>(n, kd, a, a_rs, a_cs, B, ldb, c, ldc, accumulate); break;
+    case 1: gemm_block<T, 1>(n, kd, a, a_rs, a_cs, B, ldb, c, ldc, accumulate); break;
+    default: break;
+  }
+}
+
+// exp_fast on 8 lanes, the same arithmetic written with vector operations.
+inline vec_t<float> exp_vec(vec_t<float> x) {
+  typedef int32_t vi8 __attribute__((vector_size(32)));
+  using V = vec_t<float>;
+  const V lo = V{} - 87.0f, hi = V{} + 88.0f;
+  V xc = x < lo ? lo : x;
+  xc = xc > hi ? hi : xc;
+  const float kMagic = 12582912.0f;
+  const V t = xc * 1.44269504088896341f + kMagic;
+  const V n = t - kMagic;
+  const vi8 ni = reinterpret_cast<const vi8&>(t) - std::bit_cast<int32_t>(kMagic);
+  const V r = (xc - n * 0.693145751953125f) - n * 1.428606765330187e-06f;
+  V p = V{} + 1.0f / 720.0f;
+  p = p * r + 1.0f / 120.0f;
+  p = p * r + 1.0f / 24.0f;
+  p = p * r + 1.0f / 6.0f;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+  const vi8 bits = (ni + 127) << 23;
+  const V two_n = reinterpret_cast<const V&>(bits);
+  return x < lo ? V{} : p * two_n;
+}
+
+// x[c] = exp(x[c] * mul - sub) for c in [0, n).
+inline void exp_row(float* x, int64_t n, float mul, float sub) {
+  constexpr int64_t L = kLanes<float>;
+  int64_t j = 0;
+  for (; j + L <= n; j += L) vstore(x + j, exp_vec(vload(x + j) * mul - sub));
+  for (; j < n; ++j) x[j] = exp_fast(x[j] * mul - sub);
+}
+inline void exp_row(double* x, int64_t n, double mul, double sub) {
+  for (int64_t j = 0; j < n; ++j) x[j] = std::exp(x[j] * mul - sub);
+}
+
+template <typename T>
+inline T row_max(const T* x, int64_t n) {
+  using V = vec_t<T>;
+  constexpr int64_t L = kLanes<T>;
+  T mx = -std::numeric_limits<T>::infinity();
+  int64_t j = 0;
+  if (n >= L) {
+    V acc = vload(x);
+    for (j = L; j + L <= n; j += L) {
+      const V v = vload(x + j);
+      acc = acc > v ? acc : v;
+    }
+    for (int64_t u = 0; u < L; ++u) mx = std::max(mx, acc[u]);
+  }
+  for (; j < n; ++j) mx = std::max(mx, x[j]);
+  return mx;
+}
+
+template <typename T>
+inline T row_sum(const T* x, int64_t n) {
+  using V = vec_t<T>;
+  constexpr int64_t L = kLanes<T>;
+  V acc{};
+  int64_t j = 0;
+  for (; j + L <= n; j += L) acc += vload(x + j);
+  T sum = 0;
+  for (int64_t u = 0; u < L; ++u) sum += acc[u];
+  for (; j < n; ++j) sum += x[j];
+  return sum;
+}
+
+// kt: (D, tpad) <- x: (T, D) transposed, zero beyond T.
+template <typename T>
+void transpose_pad(const T* x, T* kt, int64_t t, int64_t d, int64_t tpad) {
+  for (int64_t c = 0; c < d; ++c) {
+    T* row = kt + c * tpad;
+    for (int64_t s = 0; s < t; ++s) row[s] = x[s * d + c];
+    for (int64_t s = t; s < tpad; ++s) row[s] = T(0);
+  }
+}
+
+inline void doc_range(const int64_t* doc, int64_t begin, int64_t end, int64_t& lo, int64_t& hi) {
+  lo = std::numeric_limits<int64_t>::max();
+  hi = std::numeric_limits<int64_t>::min();
+  for (int64_t s = begin; s < end; ++s) {
+    lo = std::min(lo, doc[s]);
+    hi = std::max(hi, doc[s]);
+  }
+}
+
+// Sets masked scores of one row to -inf: keys after the query (including the
+// zero padding past T), and keys of another document when doc is given.
+// row: (bk) scores of query qpos against keys k0 .. k0 + bk.
+template <typename T>
+inline void mask_row(T* __restrict row, int64_t bk, int64_t k0, int64_t qpos, const int64_t* doc, int64_t t) {
+  const T ninf = -std::numeric_limits<T>::infinity();
+  const int64_t valid = std::clamp<int64_t>(std::min(qpos + 1, t) - k0, 0, bk);
+  if (doc != nullptr) {
+    const int64_t dq = doc[qpos];
+    const int64_t* dk = doc + k0;
+    for (int64_t c = 0; c < valid; ++c) row[c] = dk[c] == dq ? row[c] : ninf;
+  }
+  for (int64_t c = valid; c < bk; ++c) row[c] = ninf;
+}
+
+// Whether a (query tile, key tile) pair has any unmasked entry.
+inline bool tile_live(int64_t q0, int64_t q1, int64_t k0, int64_t k1, const int64_t* doc) {
+  if (k0 >= q1) return false;  // every key after every query
+  if (doc == nullptr) return true;
+  int64_t qlo, qhi, klo, khi;
+  doc_range(doc, q0, q1, qlo, qhi);
+  doc_range(doc, k0, k1, klo, khi);
+  return klo <= qhi && qlo <= khi;
+}
+
+template <typename T>
+void forward_typed(const AttentionDims& dm, const T* q, const T* k, const T* v, const int64_t* doc_ids, T scale,
+                   T* out, T* lse, int64_t bq, int64_t bk) {
+  const int64_t B = dm.batch, Hq = dm.q_heads, Hkv = dm.kv_heads, t = dm.seq, d = dm.head_dim;
+  const int64_t group = Hq / Hkv;
+  const int64_t n_qt = (t + bq - 1) / bq;
+  const int64_t tpad = (t + bk - 1) / bk * bk;
+  const T ninf = -std::numeric_limits<T>::infinity();
+
+  // kt_all: (B, Hkv, D, tpad), K transposed per head.
+  std::vector<T> kt_all(static_cast<size_t>(B * Hkv * d * tpad));
+#pragma omp parallel for schedule(static)
+  for (int64_t bh = 0; bh < B * Hkv; ++bh) transpose_pad(k + bh * t * d, kt_all.data() + bh * d * tpad, t, d, tpad);
+
+  const int64_t tasks = B * Hq * n_qt;
+#pragma omp parallel
+  {
+    std::vector<T> qs(static_cast<size_t>(bq * d)), s(static_cast<size_t>(bq * bk)), o(static_cast<size_t>(bq * d));
+    std::vector<T> m(static_cast<size_t>(bq)), l(static_cast<size_t>(bq));
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t task = 0; task < tasks; ++task) {
+      // Largest (latest) query tiles first for load balance.
+      const int64_t qt = n_qt - 1 - task % n_qt;
+      const int64_t bh = task / n_qt;
+      const int64_t b = bh / Hq, h = bh % Hq, kvh = h / group;
+      const int64_t q0 = qt * bq, mq = std::min(bq, t - q0);
+      const T* qp = q + (bh * t + q0) * d;
+      const T* kt = kt_all.data() + (b * Hkv + kvh) * d * tpad;
+      const T* vp = v + (b * Hkv + kvh) * t * d;
+      const int64_t* doc = doc_ids ? doc_ids + b * t : nullptr;
+
+      for (int64_t i = 0; i < mq * d; ++i) qs[i] = qp[i] * scale;
+      std::fill(o.begin(), o.end(), T(0));
+      std::fill(m.begin(), m.end(), ninf);
+      std::fill(l.begin(), l.end(), T(0));
+
+      for (int64_t k0 = 0; k0 < q0 + mq; k0 += bk) {
+        const int64_t nk = std::min(bk, t - k0);
+        if (!tile_live(q0, q0 + mq, k0, k0 + nk, doc)) continue;
+        // s: (mq, bk) = qs (mq, D) @ kt[:, k0:k0+bk] (D, bk)
+        gemm_rows<T>(mq, bk, d, qs.data(), d, 1, kt + k0, tpad, s.data(), bk, false);
+        const bool masked = doc != nullptr || k0 + bk - 1 > q0;
+        for (int64_t r = 0; r < mq; ++r) {
+          T* row = s.data() + r * bk;
+          if (masked) mask_row(row, bk, k0, q0 + r, doc, t);
+          const T mx = row_max(row, bk);
+          const T m_new = std::max(m[r], mx);
+          const T base = m_new == ninf ? T(0) : m_new;
+          const T alpha = exp_fast(m[r] - base);
+          exp_row(row, bk, T(1), base);
+          l[r] = l[r] * alpha + row_sum(row, bk);
+          m[r] = m_new;
+          if (alpha != T(1)) {
+            T* orow = o.data() + r * d;
+            for (int64_t c = 0; c < d; ++c) orow[c] *= alpha;
+          }
+        }
+        // o (mq, D) += p (mq, nk) @ v[k0:k0+nk] (nk, D)
+        gemm_rows<T>(mq, d, nk, s.data(), bk, 1, vp + k0 * d, d, o.data(), d, true);
+      }
+      T* op = out + (bh * t + q0) * d;
+      T* lp = lse + bh * t + q0;
+      for (int64_t r = 0; r < mq; ++r) {
+        // Every row sees at least its own key, so l > 0.
+        const T inv = T(1) / l[r];
+        for (int64_t c = 0; c < d; ++c) op[r * d + c] = o[r * d + c] * inv;
+        lp[r] = m[r] + std::log(l[r]);
+      }
+    }
+  }
+}
+
+template <typename T>
+void backward_typed(const AttentionDims& dm, const T* q, const T* k, const T* v, const int64_t* doc_ids, T scale,
+                    const T* out, const T* lse, const T* dout, T* dq, T* dk, T* dv, int64_t bq, int64_t bk) {
+  const int64_t B = dm.batch, Hq = dm.q_heads, Hkv = dm.kv_heads, t = dm.seq, d = dm.head_dim;
+  const int64_t group = Hq / Hkv;
+  const int64_t tpad = (t + bk - 1) / bk * bk;
+
+#pragma omp parallel
+  {
+    std::vector<T> kt(static_cast<size_t>(d * tpad)), vt(static_cast<size_t>(d * tpad));
+    std::vector<T> delta(static_cast<size_t>(group * t));
+    std::vector<T> p(static_cast<size_t>(bq * bk)), ds(static_cast<size_t>(bq * bk));
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t task = 0; task < B * Hkv; ++task) {
+      const int64_t b = task / Hkv, kvh = task % Hkv;
+      const T* kp = k + task * t * d;
+      const T* vp = v + task * t * d;
+      T* dkp = dk + task * t * d;
+      T* dvp = dv + task * t * d;
+      const int64_t* doc = doc_ids ? doc_ids + b * t : nullptr;
+      transpose_pad(kp, kt.data(), t, d, tpad);
+      transpose_pad(vp, vt.data(), t, d, tpad);
+      std::fill(dkp, dkp + t * d, T(0));
+      std::fill(dvp, dvp + t * d, T(0));
+      // delta[g, i] = rowsum(dO_i * O_i) for each query head of the group.
+      for (int64_t g = 0; g < group; ++g) {
+        const int64_t off = (b * Hq + kvh * group + g) * t * d;
+        std::fill(dq + off, dq + off + t * d, T(0));
+        for (int64_t i = 0; i < t; ++i) {
+          const T* o_row = out + off + i * d;
+          const T* do_row = dout + off + i * d;
+          T acc = 0;
+          for (int64_t c = 0; c < d; ++c) acc += o_row[c] * do_row[c];
+          delta[g * t + i] = acc;
+        }
+      }
+      for (int64_t k0 = 0; k0 < t; k0 += bk) {
+        const int64_t nk = std::min(bk, t - k0);
+        for (int64_t g = 0; g < group; ++g) {
+          const int64_t bh = b * Hq + kvh * group + g;
+          const T* qh = q + bh * t * d;
+          const T* doh = dout + bh * t * d;
+          const T* lh = lse + bh * t;
+          T* dqh = dq + bh * t * d;
+          for (int64_t q0 = k0 / bq * bq; q0 < t; q0 += bq) {
+            const int64_t mq = std::min(bq, t - q0);
+            if (!tile_live(q0, q0 + mq, k0, k0 + nk, doc)) continue;
+            const T* qi = qh + q0 * d;
+            const T* doi = doh + q0 * d;
+            // p (mq, bk) = exp(scale * q_i k_j^T - lse)
+            gemm_rows<T>(mq, bk, d, qi, d, 1, kt.data() + k0, tpad, p.data(), bk, false);
+            const bool masked = doc != nullptr || k0 + bk - 1 > q0;
+            for (int64_t r = 0; r < mq; ++r) {
+              T* row = p.data() + r * bk;
+              if (masked) mask_row(row, bk, k0, q0 + r, doc, t);
+              const T lr = lh[q0 + r];
+              exp_row(row, bk, scale, lr);
+            }
+            // dv_j (nk, D) += p^T (nk, mq) @ dO_i (mq, D)
+            gemm_rows<T>(nk, d, mq, p.data(), 1, bk, doi, d, dvp + k0 * d, d, true);
+            // ds (mq, bk) = dO_i (mq, D) @ v_j^T (D, bk), then ds = scale * p * (ds - delta)
+            gemm_rows<T>(mq, bk, d, doi, d, 1, vt.data() + k0, tpad, ds.data(), bk, false);
+            for (int64_t r = 0; r < mq; ++r) {
+              T* dsr = ds.data() + r * bk;
+              const T* pr = p.data() + r * bk;
+              const T dl = delta[g * t + q0 + r];
+              for (int64_t c = 0; c < bk; ++c) dsr[c] = scale * pr[c] * (dsr[c] - dl);
+            }
+            // dq_i (mq, D) += ds (mq, nk) @ k_j (nk, D)
+            gemm_rows<T>(mq, d, nk, ds.data(), bk, 1, kp + k0 * d, d, dqh + q0 * d, d, true);
+            // dk_j (nk, D) += ds^T (nk, mq) @ q_i (mq, D)
+            gemm_rows<T>(nk, d, mq, ds.data(), 1, bk, qi, d, dkp + k0 * d, d, true);
+          }
+        }
+      }
+    }
+  }
+}
+
+void check_args(const AttentionDims& dm, const AttentionTiles& tiles) {
+  FORGE_CHECK(dm.kv_heads > 0 && dm.q_heads % dm.kv_heads == 0,
+              "attention kernel: q_heads " << dm.q_heads << " is not a multiple of kv_heads " << dm.kv_heads);
+  FORGE_CHECK(tiles.q > 0 && tiles.k > 0, "attention kernel: tile sizes must be positive, got " << tiles.q << " x "
+                                                                                            << tiles.k);
+}
+
+}  // namespace
+
+void attention_forward(DType dtype, const AttentionDims& dims, const void* q, const void* k, const void* v,
+                       const int64_t* doc_ids, double scale, void* out, void* lse, const AttentionTiles& tiles) {
+  check_args(dims, tiles);
+  if (dims.batch * dims.q_heads * dims.seq == 0) return;
+  if (dtype == DType::f32) {
+    forward_typed<float>(dims, static_cast<const float*>(q), static_cast<const float*>(k),
+                         static_cast<const float*>(v), doc_ids, static_cast<float>(scale), static_cast<float*>(out),
+                         static_cast<float*>(lse), tiles.q, tiles.k);
+  } else if (dtype == DType::f64) {
+    forward_typed<double>(dims, static_cast<const double*>(q), static_cast<const double*>(k),
+                          static_cast<const double*>(v), doc_ids, scale, static_cast<double*>(out),
+                          static_cast<double*>(lse), tiles.q, tiles.k);
+  } else {
+    FORGE_THROW("attention kernel: expected f32 or f64 buffers, got " << dtype_name(dtype));
+  }
+}
+
+void attention_backward(DType dtype, const AttentionDims& dims, const void* q, const void* k, const void* v,
+                        const int64_t* doc_ids, double scale, const void* out, const void* lse, const void* dout,
+                        void* dq, void* dk, void* dv, const AttentionTiles& tiles) {
+  check_args(dims, tiles);
+  if (dims.batch * dims.q_heads * dims.seq == 0) return;
+  if (dtype == DType::f32) {
+    backward_typed<float>(dims, static_cast<const float*>(q), static_cast<const float*>(k),
+                          static_cast<const float*>(v), doc_ids, static_cast<float>(scale),
+                          static_cast<const float*>(out), static_cast<const float*>(lse),
+                          static_cast<const float*>(dout), static_cast<float*>(dq), static_cast<float*>(dk),
+                          static_cast<float*>(dv), tiles.q, tiles.k);
+  } else if (dtype == DType::f64) {
+    backward_typed<double>(dims, static_cast<const double*>(q), static_cast<const double*>(k),
+                           static_cast<const double*>(v), doc_ids, scale, static_cast<const double*>(out),
+                           static_cast<const double*>(lse), static_cast<const double*>(dout),
+                           static_cast<double*>(dq), static_cast<double*>(dk), static_cast<double*>(dv), tiles.q,
+                           tiles.k);
+  } else {
+    FORGE_THROW("attention kernel: expected f32 or f64 buffers, got " << dtype_name(dtype));
+  }
+}
+
+}  // namespace forge::kernels::cpu
