@@ -1,0 +1,168 @@
+// The typed training recipe: what a `recipe.yaml` (plus `key.path=value`
+// overrides) resolves to, and the functions that load, validate and dump it.
+//
+// Every key is documented in docs/recipe-reference.md. Loading is strict:
+// unknown keys (with a "did you mean" suggestion), wrong types and out-of-range
+// values throw forge::Error naming the key path and where it came from
+// (`file:line:column`, or `command-line override 'key=value'`). A loaded
+// Recipe is fully resolved: the model preset is expanded, derived defaults
+// (n_kv_head, ffn_hidden, seq_len, run.dir, ...) are filled in, so `dump()`
+// writes a self-contained recipe that loads back to an equal Recipe.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace forge::recipes {
+
+enum class Precision { fp32, bf16, fp16 };
+enum class DataOrder { random, sequential };
+enum class ResumeMode { none, automatic, path };
+
+struct RunConfig {
+  std::string dir;   // run directory; "" at load time resolves to "runs/<name>"
+  std::string name;  // "" at load time resolves to the recipe file's stem
+  bool operator==(const RunConfig&) const = default;
+};
+
+struct ModelConfig {
+  std::string preset;  // "" = no preset (then `family` is required)
+  std::string family;  // a registered family name: "gpt2" | "llama"
+  int n_layer = 0;
+  int n_head = 0;
+  int n_kv_head = 0;   // 0 at load time resolves to n_head
+  int n_embd = 0;
+  int vocab_size = 0;
+  int block_size = 0;  // maximum sequence length
+  int ffn_hidden = 0;  // 0 at load time resolves by the family's rule
+  double rope_theta = 10000.0;
+  double norm_eps = 1e-5;
+  double dropout = 0.0;
+  bool tie_embeddings = true;
+  bool operator==(const ModelConfig&) const = default;
+};
+
+struct DataConfig {
+  std::string train;      // path or glob of train shards (required)
+  std::string val;        // path or glob of validation shards; "" = no evaluation
+  std::string tokenizer;  // tokenizer folder or tokenizer.json; "" = none
+  int batch_size = 8;     // per-rank micro-batch B
+  int seq_len = 0;        // T; 0 at load time resolves to model.block_size
+  int grad_accum = 1;     // micro-steps per optimizer step
+  DataOrder order = DataOrder::random;
+  bool operator==(const DataConfig&) const = default;
+};
+
+struct OptimConfig {
+  std::string name = "adamw";  // a registered optimizer: "adamw" | "sgd"
+  double lr = 3e-4;
+  std::array<double, 2> betas{0.9, 0.95};
+  double eps = 1e-8;
+  double weight_decay = 0.1;
+  double grad_clip = 1.0;  // max global grad norm; 0 = no clipping
+  double momentum = 0.9;   // sgd only
+  bool operator==(const OptimConfig&) const = default;
+};
+
+struct ScheduleConfig {
+  std::string name = "cosine";  // a registered schedule: constant|cosine|linear|wsd
+  int64_t warmup_steps = 0;
+  double min_lr_ratio = 0.1;      // final lr = min_lr_ratio * optim.lr ...
+  std::optional<double> min_lr;   // ... unless an absolute min_lr is given
+  int64_t decay_steps = 0;        // length of the decay phase; 0 = see the reference
+  double decay_fraction = 0.2;    // wsd: decay over this fraction of all steps
+  bool operator==(const ScheduleConfig&) const = default;
+};
+
+struct TrainConfig {
+  int64_t max_steps = 0;   // exactly one of max_steps / max_tokens is > 0
+  int64_t max_tokens = 0;
+  int64_t log_interval = 10;
+  int64_t eval_interval = 250;  // 0 = never
+  int64_t eval_steps = 20;
+  int64_t sample_interval = 0;  // 0 = never
+  int64_t sample_tokens = 64;
+  std::string sample_prompt;
+  double peak_flops = 0.0;      // per device, for MFU; 0 = unknown
+  bool activation_checkpointing = false;
+  bool operator==(const TrainConfig&) const = default;
+};
+
+struct CheckpointConfig {
+  int64_t interval = 1000;  // 0 = only at the end
+  int keep_last = 3;        // 0 = keep all
+  bool operator==(const CheckpointConfig&) const = default;
+};
+
+struct InitFromConfig {
+  std::string path;  // "" = fresh initialisation
+  bool strict = true;
+  bool operator==(const InitFromConfig&) const = default;
+};
+
+struct ResumeConfig {
+  ResumeMode mode = ResumeMode::none;
+  std::string path;  // only for ResumeMode::path
+  bool operator==(const ResumeConfig&) const = default;
+};
+
+struct ParallelConfig {
+  int dp = 0;  // 0 = auto: world_size / (tp * pp)
+  int tp = 1;
+  int pp = 1;
+  int zero = 0;  // 0 | 1
+  bool operator==(const ParallelConfig&) const = default;
+};
+
+struct Recipe {
+  RunConfig run;
+  int64_t seed = 1337;
+  Precision precision = Precision::fp32;
+  ModelConfig model;
+  DataConfig data;
+  OptimConfig optim;
+  ScheduleConfig schedule;
+  TrainConfig train;
+  CheckpointConfig checkpoint;
+  InitFromConfig init_from;
+  ResumeConfig resume;
+  ParallelConfig parallel;
+  bool operator==(const Recipe&) const = default;
+
+  // The final learning rate of decaying schedules.
+  double min_lr() const { return schedule.min_lr ? *schedule.min_lr : schedule.min_lr_ratio * optim.lr; }
+  // Tokens consumed by one optimizer step across all dp ranks: B * T * accum * dp.
+  int64_t tokens_per_step(int dp) const {
+    return int64_t(data.batch_size) * data.seq_len * data.grad_accum * dp;
+  }
+  // train.max_steps, or the steps that train.max_tokens needs (rounded up).
+  int64_t total_steps(int dp) const;
+};
+
+// Reads a recipe file and applies `key.path=value` overrides (in order, later wins).
+Recipe load_recipe(const std::string& path, const std::vector<std::string>& overrides = {});
+
+// Same, from YAML text; `origin` names it in error messages (e.g. the file name)
+// and its stem is the default run.name.
+Recipe parse_recipe(const std::string& yaml_text, const std::string& origin,
+                    const std::vector<std::string>& overrides = {});
+
+// Re-resolves an already loaded recipe with more overrides.
+Recipe with_overrides(const Recipe& recipe, const std::vector<std::string>& overrides);
+
+// YAML text of the resolved recipe; parse_recipe(dump(r), ...) == r.
+std::string dump(const Recipe& recipe);
+
+// True when a command-line argument looks like a `key.path=value` override.
+bool is_override(const std::string& arg);
+
+// Every key path the schema knows ("optim.lr", "seed", ...), in dump order.
+std::vector<std::string> recipe_keys();
+
+const char* to_string(Precision p);
+const char* to_string(DataOrder o);
+
+}  // namespace forge::recipes
