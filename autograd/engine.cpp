@@ -114,7 +114,15 @@ std::vector<Tensor> run(const std::vector<Tensor>& roots, const std::vector<Tens
     for (size_t i = 0; i < input_grads.size(); ++i) {
       const Edge& e = n->next_edges[i];
       if (!e.valid()) continue;
-      if (input_grads[i].defined()) accumulate(e, std::move(input_grads[i]));
+      if (input_grads[i].defined()) {
+        // The target node knows the shape it expects (forward output, or the leaf's shape).
+        const auto& want = e.fn->output_shapes;
+        FORGE_CHECK(static_cast<size_t>(e.input_nr) >= want.size() || input_grads[i].shape() == want[e.input_nr],
+                    "backward of " << n->name() << " returned a gradient of shape "
+                                   << shape_str(input_grads[i].shape()) << " for input " << i << " of shape "
+                                   << shape_str(want[e.input_nr]));
+        accumulate(e, std::move(input_grads[i]));
+      }
       if (--dependencies[e.fn.get()] == 0 && queued.insert(e.fn.get()).second) ready.push(e.fn.get());
     }
   }

@@ -46,7 +46,11 @@ Edge gradient_edge(const Tensor& t) {
   TensorImpl& impl = t.impl();
   if (impl.grad_fn) return {impl.grad_fn, impl.output_nr};
   if (!impl.requires_grad) return {};
-  if (!impl.grad_accumulator) impl.grad_accumulator = std::make_shared<AccumulateGrad>(t.impl_ptr());
+  if (!impl.grad_accumulator) {
+    impl.grad_accumulator = std::make_shared<AccumulateGrad>(t.impl_ptr());
+    impl.grad_accumulator->output_shapes = {impl.shape};  // lets the engine check gradient shapes
+    impl.grad_accumulator->output_dtypes = {impl.dtype};
+  }
   return {impl.grad_accumulator, 0};
 }
 

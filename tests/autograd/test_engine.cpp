@@ -1,0 +1,181 @@
+// The autograd engine: gradient flow through shared subgraphs, accumulation
+// into .grad across passes, no-grad and detach, retained vs freed graphs, leaf
+// hooks, capturing backward, and shape-mismatch errors.
+#include <gtest/gtest.h>
+
+#include "autograd/engine.h"
+#include "autograd/grad_mode.h"
+#include "autograd/node.h"
+#include "autograd/ops.h"
+
+namespace forge {
+namespace {
+
+Tensor leaf(std::vector<double> v) {
+  Tensor t = Tensor::from_vector(v, {static_cast<int64_t>(v.size())});
+  t.set_requires_grad(true);
+  return t;
+}
+
+std::vector<double> grad_of(const Tensor& t) {
+  EXPECT_TRUE(t.grad().defined());
+  return t.grad().defined() ? t.grad().to_double_vector() : std::vector<double>{};
+}
+
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+TEST(Engine, DiamondGraphSumsBothPaths) {
+  Tensor x = leaf({1.0, 2.0, -3.0});
+  Tensor a = ops::mul_scalar(x, 2.0);   // 2x
+  Tensor b = ops::add_scalar(x, 3.0);   // x + 3
+  Tensor d = ops::sum(ops::mul(a, b));  // sum(2x (x + 3)): d/dx = 4x + 6
+  d.backward();
+  EXPECT_EQ(grad_of(x), (std::vector<double>{10.0, 14.0, -6.0}));
+  // One tensor used twice by the same op.
+  Tensor y = leaf({3.0, -1.0});
+  ops::sum(ops::mul(y, y)).backward();
+  EXPECT_EQ(grad_of(y), (std::vector<double>{6.0, -2.0}));
+}
+
+TEST(Engine, GradientsAccumulateAcrossBackwardCalls) {
+  Tensor x = leaf({1.0, 2.0});
+  ops::sum(ops::mul(x, x)).backward();
+  Tensor g1 = x.grad();
+  ops::sum(ops::mul(x, x)).backward();
+  EXPECT_EQ(grad_of(x), (std::vector<double>{4.0, 8.0}));
+  EXPECT_TRUE(x.grad().shares_storage(g1)) << "accumulation should be in place";
+}
+
+TEST(Engine, ZeroGradThenFreshGradient) {
+  Tensor x = leaf({1.0, 2.0});
+  ops::sum(ops::mul_scalar(x, 3.0)).backward();
+  x.zero_grad();
+  EXPECT_EQ(grad_of(x), (std::vector<double>{0.0, 0.0}));
+  ops::sum(x).backward();
+  EXPECT_EQ(grad_of(x), (std::vector<double>{1.0, 1.0}));
+  Tensor fresh = leaf({1.0});
+  fresh.zero_grad();  // no gradient yet: nothing to do
+  EXPECT_FALSE(fresh.grad().defined());
+}
+
+TEST(Engine, NoGradGuardRecordsNothing) {
+  Tensor x = leaf({1.0, 2.0});
+  {
+    NoGradGuard guard;
+    EXPECT_FALSE(GradMode::is_enabled());
+    Tensor y = ops::sum(ops::mul(x, x));
+    EXPECT_FALSE(y.requires_grad());
+    EXPECT_EQ(y.grad_fn(), nullptr);
+    EXPECT_THROW(y.backward(), Error);
+    {
+      EnableGradGuard enable;
+      EXPECT_TRUE(ops::mul(x, x).requires_grad());
+    }
+    EXPECT_FALSE(GradMode::is_enabled());
+  }
+  EXPECT_TRUE(GradMode::is_enabled());
+  EXPECT_TRUE(ops::mul(x, x).requires_grad());
+}
+
+TEST(Engine, DetachStopsGradients) {
+  Tensor x = leaf({2.0, 5.0});
+  Tensor c = x.detach();
+  EXPECT_FALSE(c.requires_grad());
+  EXPECT_TRUE(c.shares_storage(x));
+  ops::sum(ops::mul(c, x)).backward();  // only the non-detached path: d/dx = x
+  EXPECT_EQ(grad_of(x), (std::vector<double>{2.0, 5.0}));
+}
+
+TEST(Engine, SecondBackwardNeedsRetainGraph) {
+  Tensor x = leaf({1.0, 2.0});
+  Tensor y = ops::sum(ops::mul(x, x));
+  y.backward();
+  try {
+    y.backward();
+    FAIL() << "expected forge::Error";
+  } catch (const Error& e) {
+    EXPECT_TRUE(contains(e.what(), "retain_graph")) << e.what();
+  }
+  Tensor z = ops::sum(ops::mul(x, ops::exp(x)));
+  x.zero_grad();
+  z.backward(Tensor(), /*retain_graph=*/true);
+  z.backward();
+  const double e1 = std::exp(1.0), e2 = std::exp(2.0);
+  std::vector<double> g = grad_of(x);  // 2 * (1 + x) e^x
+  EXPECT_NEAR(g[0], 2 * 2 * e1, 1e-12);
+  EXPECT_NEAR(g[1], 2 * 3 * e2, 1e-12);
+}
+
+TEST(Engine, LeafHooksFireOncePerBackwardWithFinalGradient) {
+  Tensor x = leaf({1.0, 2.0});
+  int calls = 0;
+  std::vector<double> seen;
+  x.register_hook([&](const Tensor& g) {
+    ++calls;
+    seen = g.to_double_vector();
+  });
+  // x reaches the loss along three paths.
+  Tensor loss = ops::sum(ops::add(ops::add(ops::mul_scalar(x, 2.0), ops::mul(x, x)), x));
+  loss.backward();
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(seen, (std::vector<double>{5.0, 7.0}));  // 2 + 2x + 1
+  ops::sum(x).backward();
+  EXPECT_EQ(calls, 2);
+  EXPECT_EQ(seen, (std::vector<double>{6.0, 8.0}));  // accumulated .grad
+}
+
+TEST(Engine, BackwardCapturingLeavesGradUntouched) {
+  Tensor x = leaf({1.0, 2.0});
+  Tensor w = leaf({3.0, 4.0});
+  Tensor loss = ops::sum(ops::mul(ops::mul(x, w), x));  // x^2 w
+  std::vector<Tensor> g = autograd::backward_capturing({loss}, {Tensor()}, {x});
+  ASSERT_EQ(g.size(), 1u);
+  EXPECT_EQ(g[0].to_double_vector(), (std::vector<double>{6.0, 16.0}));  // 2 x w
+  EXPECT_FALSE(x.grad().defined());
+  EXPECT_EQ(grad_of(w), (std::vector<double>{1.0, 4.0}));  // x^2 still accumulates
+  // A captured leaf that the graph does not reach gets an undefined gradient.
+  Tensor unused = leaf({1.0});
+  std::vector<Tensor> g2 = autograd::backward_capturing({ops::sum(w)}, {Tensor()}, {unused});
+  EXPECT_FALSE(g2[0].defined());
+}
+
+TEST(Engine, ExplicitRootGradientAndMultipleRoots) {
+  Tensor x = leaf({1.0, 2.0});
+  Tensor y = ops::mul_scalar(x, 3.0);
+  y.backward(Tensor::from_vector(std::vector<double>{1.0, -1.0}, {2}));
+  EXPECT_EQ(grad_of(x), (std::vector<double>{3.0, -3.0}));
+  x.zero_grad();
+  autograd::backward({ops::sum(x), ops::sum(ops::mul(x, x))}, {Tensor(), Tensor()});
+  EXPECT_EQ(grad_of(x), (std::vector<double>{3.0, 5.0}));
+}
+
+TEST(Engine, ShapeMismatchErrorsNameOpAndShapes) {
+  Tensor x = leaf({1.0, 2.0, 3.0});
+  try {
+    ops::mul(x, Tensor::zeros({2}, DType::f64));
+    FAIL() << "expected forge::Error";
+  } catch (const Error& e) {
+    EXPECT_TRUE(contains(e.what(), "mul") && contains(e.what(), "(3)") && contains(e.what(), "(2)")) << e.what();
+  }
+  // Root gradient of the wrong shape.
+  try {
+    ops::mul_scalar(x, 2.0).backward(Tensor::zeros({4}, DType::f64));
+    FAIL() << "expected forge::Error";
+  } catch (const Error& e) {
+    EXPECT_TRUE(contains(e.what(), "(4)") && contains(e.what(), "(3)")) << e.what();
+  }
+  // A backward rule returning a wrong-shaped gradient is caught with the op's name.
+  Tensor out = Tensor::zeros({3}, DType::f64);
+  record("bad_op", {x}, out, [](const std::vector<Tensor>&) { return std::vector<Tensor>{Tensor::zeros({5}, DType::f64)}; });
+  try {
+    ops::sum(out).backward();
+    FAIL() << "expected forge::Error";
+  } catch (const Error& e) {
+    EXPECT_TRUE(contains(e.what(), "bad_op") && contains(e.what(), "(5)") && contains(e.what(), "(3)")) << e.what();
+  }
+  // A non-scalar root needs an explicit gradient.
+  EXPECT_THROW(ops::mul_scalar(x, 2.0).backward(), Error);
+}
+
+}  // namespace
+}  // namespace forge
