@@ -6,7 +6,8 @@
 // it reports the median over N timed iterations, both of the forward alone and
 // of forward+backward. Its twin bench/bench_ops_torch.py runs the same cases in
 // PyTorch and prints the same line format, so bench/run_ops.sh can join them:
-//   BENCH name=<case> fwd_ms=<x> fwdbwd_ms=<y> gflops=<z or -> threads=<n>
+//   BENCH name=<case> fwd_ms=<x> fwdbwd_ms=<y> gflops=<z or -> threads=<n> iters=<n> min_ms=<m>
+// (fwd_ms and fwdbwd_ms are medians; min_ms is the fastest forward+backward).
 // GFLOP/s counts model FLOPs of forward+backward (no recomputation); it is
 // printed for the GEMM-bound cases only.
 //
@@ -210,8 +211,9 @@ void run_case(const Case& c, const Options& opt) {
     std::snprintf(gflops, sizeof gflops, "%.1f", c.gflop / (total_ms * 1e-3));
   else
     std::snprintf(gflops, sizeof gflops, "-");
-  std::printf("BENCH name=%s fwd_ms=%.3f fwdbwd_ms=%.3f gflops=%s threads=%d iters=%d\n", c.name.c_str(), fwd_ms,
-              total_ms, gflops, omp_get_max_threads(), iters);
+  const double min_ms = *std::min_element(total.begin(), total.end());
+  std::printf("BENCH name=%s fwd_ms=%.3f fwdbwd_ms=%.3f gflops=%s threads=%d iters=%d min_ms=%.3f\n", c.name.c_str(),
+              fwd_ms, total_ms, gflops, omp_get_max_threads(), iters, min_ms);
   std::fflush(stdout);
 }
 

@@ -5,7 +5,8 @@ Each case builds its leaves once, then repeats "forward, backward from a fixed
 upstream gradient, drop the leaf gradients (grad = None)"; after warm-up it
 prints the median of N iterations of the forward alone and of forward+backward,
 in the line format bench_ops prints, so bench/run_ops.sh can join the two:
-    BENCH name=<case> fwd_ms=<x> fwdbwd_ms=<y> gflops=<z or -> threads=<n> iters=<n>
+    BENCH name=<case> fwd_ms=<x> fwdbwd_ms=<y> gflops=<z or -> threads=<n> iters=<n> min_ms=<m>
+(fwd_ms and fwdbwd_ms are medians; min_ms is the fastest forward+backward).
 
 How PyTorch runs each op (torch 1.13 on CPU, Debian build):
   linear        F.linear (addmm -> the system BLAS, OpenBLAS here)
@@ -141,7 +142,8 @@ def run_case(case, iters, warmup):
     fwd_ms, total_ms = statistics.median(fwd), statistics.median(total)
     gflops = f"{case.gflop / (total_ms * 1e-3):.1f}" if case.gflop > 0 else "-"
     print(f"BENCH name={case.name} fwd_ms={fwd_ms:.3f} fwdbwd_ms={total_ms:.3f} "
-          f"gflops={gflops} threads={torch.get_num_threads()} iters={iters}", flush=True)
+          f"gflops={gflops} threads={torch.get_num_threads()} iters={iters} min_ms={min(total):.3f}",
+          flush=True)
 
 
 def main():
