@@ -1,8 +1,9 @@
 // Matrix products on BLAS: matmul (with batching/broadcast of leading dims),
 // linear, and embedding lookup.
 //
-// f32 uses sgemm, f64 dgemm; bf16 inputs use OpenBLAS's sbgemm (bf16 x bf16,
-// fp32 accumulation) and return bf16. Non-contiguous operands whose last two
+// f32 uses sgemm, f64 dgemm. bf16/f16 inputs are widened to fp32 tile by tile
+// and multiplied with sgemm (Debian's OpenBLAS 0.3.21 ships no sbgemm); that is
+// numerically an sbgemm with fp32 accumulation. The result is rounded once. Non-contiguous operands whose last two
 // dims are a transposed contiguous matrix are passed to BLAS without a copy.
 #pragma once
 
