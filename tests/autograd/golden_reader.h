@@ -10,11 +10,15 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <iostream>
 #include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <iomanip>
 #include <map>
 #include <sstream>
 #include <string>
@@ -117,11 +121,15 @@ inline void expect_close(const Tensor& got, const Tensor& want, double rtol, dou
       if (worst < 0 || !(err - tol <= worst_excess)) worst = static_cast<int64_t>(i), worst_excess = err - tol;
     }
   }
-  EXPECT_EQ(bad, 0) << what << ": " << bad << " of " << g.size() << " elements differ from torch (rtol " << rtol
-                    << ", atol " << atol << "); max abs err " << max_abs << ", max rel err " << max_rel
-                    << (worst >= 0 ? "; worst at flat index " + std::to_string(worst) + ": forge " +
-                                         std::to_string(g[worst]) + " vs torch " + std::to_string(w[worst])
-                                   : std::string());
+  std::ostringstream msg;
+  msg << std::setprecision(3) << what << ": " << bad << " of " << g.size() << " elements differ from torch (rtol "
+      << rtol << ", atol " << atol << "); max abs err " << max_abs << ", max rel err " << max_rel;
+  if (worst >= 0)
+    msg << std::setprecision(9) << "; worst at flat index " << worst << ": forge " << g[worst] << " vs torch "
+        << w[worst];
+  EXPECT_EQ(bad, 0) << msg.str();
+  // FORGE_GOLDEN_REPORT=1 prints every comparison's errors, to see the headroom under the tolerance.
+  if (std::getenv("FORGE_GOLDEN_REPORT") != nullptr) std::cout << "[golden] " << msg.str() << "\n";
 }
 
 struct GoldenTolerance {
