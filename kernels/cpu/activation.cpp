@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "kernels/cpu/dispatch.h"
+#include "kernels/cpu/vec_math.h"
 
 namespace forge::kernels::cpu {
 namespace {
@@ -15,7 +16,7 @@ constexpr double kGeluCoeff = 0.044715;
 
 template <typename A>
 inline A sigmoid(A v) {
-  return A(1) / (A(1) + std::exp(-v));
+  return sigmoid_approx(v);
 }
 
 template <typename T, typename Fn>
@@ -35,13 +36,13 @@ void binary(const T* __restrict a, const T* __restrict b, T* __restrict y, int64
 template <typename A>
 inline A gelu_value(A v) {
   const A k0 = static_cast<A>(kSqrt2OverPi), k1 = static_cast<A>(kGeluCoeff);
-  return A(0.5) * v * (A(1) + std::tanh(k0 * (v + k1 * v * v * v)));
+  return A(0.5) * v * (A(1) + tanh_approx(k0 * (v + k1 * v * v * v)));
 }
 
 template <typename A>
 inline A gelu_grad(A v) {
   const A k0 = static_cast<A>(kSqrt2OverPi), k1 = static_cast<A>(kGeluCoeff);
-  const A t = std::tanh(k0 * (v + k1 * v * v * v));
+  const A t = tanh_approx(k0 * (v + k1 * v * v * v));
   return A(0.5) * (A(1) + t) + A(0.5) * v * (A(1) - t * t) * k0 * (A(1) + A(3) * k1 * v * v);
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kernels/cpu/dispatch.h"
+#include "kernels/cpu/vec_math.h"
 
 namespace forge::kernels::cpu {
 namespace {
@@ -40,7 +41,8 @@ acc_t<T> row_logsumexp(const T* __restrict x, int64_t V) {
       m = bm;
     }
     A bs = 0;
-    for (int64_t i = 0; i < nb; ++i) bs += std::exp(convert<A>(xb[i]) - m);
+#pragma omp simd reduction(+ : bs)
+    for (int64_t i = 0; i < nb; ++i) bs += exp_approx(convert<A>(xb[i]) - m);
     s += bs;
   }
   return m + std::log(s);
@@ -83,8 +85,8 @@ void ce_bwd(const T* logits, const I* targets, const acc_t<T>* lse, T* dlogits, 
       continue;
     }
     const A l = lse[r];
-    for (int64_t v = 0; v < V; ++v) dr[v] = convert<T>(std::exp(convert<A>(xr[v]) - l) * sc);
-    dr[t] = convert<T>((std::exp(convert<A>(xr[t]) - l) - A(1)) * sc);
+    for (int64_t v = 0; v < V; ++v) dr[v] = convert<T>(exp_approx(convert<A>(xr[v]) - l) * sc);
+    dr[t] = convert<T>((exp_approx(convert<A>(xr[t]) - l) - A(1)) * sc);
   }
 }
 

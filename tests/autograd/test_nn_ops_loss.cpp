@@ -156,6 +156,21 @@ TEST(NnOpsLoss, DropoutSameStateSameMaskAndOffsetsAdvance) {
   EXPECT_NE(a, ops::dropout(x, 0.4, g3).to_float_vector());
 }
 
+TEST(NnOpsLoss, DropoutMaskIsPhiloxOfSeedOffsetAndIndex) {
+  // Element i keeps when the top 24 bits of word i % 4 of philox4x32(offset + i / 4, seed),
+  // as a uniform in [0, 1), are >= p. 10 elements: two whole counters and a partial one.
+  const uint64_t seed = 0x1234567887654321ull, offset = 99;
+  const double p = 0.5;
+  Generator gen(seed, offset);
+  std::vector<float> y = ops::dropout(Tensor::ones({10}), p, gen).to_float_vector();
+  EXPECT_EQ(gen.offset(), offset + 3);
+  for (int64_t i = 0; i < 10; ++i) {
+    const auto r = philox4x32(offset + static_cast<uint64_t>(i / 4), seed);
+    const bool keep = uniform_from_bits(r[i % 4]) >= p;
+    EXPECT_EQ(y[i], keep ? 2.0f : 0.0f) << i;
+  }
+}
+
 TEST(NnOpsLoss, DropoutKeepRateAndScale) {
   const int64_t n = 200000;
   const double p = 0.3;
