@@ -1,0 +1,40 @@
+// `forge train RECIPE.yaml [key.path=value ...]`: runs a recipe.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "apps/commands.h"
+#include "common/error.h"
+#include "recipes/recipe.h"
+#include "recipes/trainer.h"
+
+namespace forge::apps {
+namespace {
+
+int train(int argc, char** argv) {
+  FORGE_CHECK(argc >= 1, "usage: forge train RECIPE.yaml [key.path=value ...]");
+  std::vector<std::string> overrides;
+  for (int i = 1; i < argc; ++i) {
+    FORGE_CHECK(recipes::is_override(argv[i]),
+                "argument '" << argv[i] << "' is not a key.path=value override (see docs/recipe-reference.md)");
+    overrides.emplace_back(argv[i]);
+  }
+  recipes::Recipe recipe = recipes::load_recipe(argv[0], overrides);
+  recipes::Trainer trainer(recipe);
+  recipes::TrainSummary s = trainer.run();
+  std::printf("done: %lld steps, final loss %.4f", static_cast<long long>(s.steps), s.last_loss);
+  if (s.last_val_loss >= 0) std::printf(", val loss %.4f", s.last_val_loss);
+  std::printf(" (run dir %s)\n", recipe.run.dir.c_str());
+  return 0;
+}
+
+const bool registered = register_command(
+    "train", {"pretrain or fine-tune a model as a recipe says",
+              "usage: forge train RECIPE.yaml [key.path=value ...]\n\n"
+              "Runs the training loop a YAML recipe describes (docs/recipe-reference.md).\n"
+              "key.path=value arguments override the file, e.g. optim.lr=1e-3 train.max_steps=100.\n"
+              "Writes RUN_DIR/recipe.yaml (resolved) and RUN_DIR/metrics.jsonl.",
+              train});
+
+}  // namespace
+}  // namespace forge::apps

@@ -1,0 +1,204 @@
+// The training loop (see trainer.h).
+#include "recipes/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "autograd/grad_mode.h"
+#include "autograd/ops.h"
+#include "data/loader.h"
+#include "nn/flat_parameters.h"
+#include "nn/transformer.h"
+#include "optim/optimizer.h"
+#include "optim/schedule.h"
+#include "recipes/metrics.h"
+
+namespace forge::recipes {
+
+nn::ModelConfig model_config_of(const Recipe& r) {
+  nn::ModelConfig c;
+  c.family = nn::family_from_name(r.model.family);
+  c.n_layer = r.model.n_layer;
+  c.n_head = r.model.n_head;
+  c.n_kv_head = r.model.n_kv_head;
+  c.n_embd = r.model.n_embd;
+  c.vocab_size = r.model.vocab_size;
+  c.block_size = r.model.block_size;
+  c.ffn_hidden = r.model.ffn_hidden;
+  c.rope_theta = r.model.rope_theta;
+  c.norm_eps = r.model.norm_eps;
+  c.dropout = r.model.dropout;
+  c.tie_embeddings = r.model.tie_embeddings;
+  c.validate();
+  return c;
+}
+
+namespace {
+
+// No weight decay on biases, norm weights and embeddings (1-d tensors and *wte/*wpe/*embed*).
+std::vector<optim::ParamGroup> param_groups(const nn::Module& model, double weight_decay) {
+  optim::ParamGroup decay, no_decay;
+  decay.weight_decay = weight_decay;
+  for (const auto& [name, p] : model.named_parameters()) {
+    const bool embedding = name.find("wte") != std::string::npos || name.find("wpe") != std::string::npos ||
+                           name.find("embed_tokens") != std::string::npos;
+    optim::ParamGroup& g = (p.dim() >= 2 && !embedding) ? decay : no_decay;
+    g.names.push_back(name);
+    g.params.push_back(p);
+  }
+  return {decay, no_decay};
+}
+
+}  // namespace
+
+struct Trainer::State {
+  Recipe recipe;
+  nn::ModelConfig config;
+  std::unique_ptr<nn::TransformerLM> model;
+  std::unique_ptr<nn::FlatParameters> flat;
+  std::unique_ptr<optim::Optimizer> optimizer;
+  optim::Schedule schedule;
+  std::unique_ptr<data::TokenLoader> train_data, val_data;
+  Generator dropout_gen;
+  int64_t total_steps = 0;
+};
+
+Trainer::Trainer(Recipe recipe) : s_(std::make_unique<State>()) {
+  State& s = *s_;
+  s.recipe = std::move(recipe);
+  const Recipe& r = s.recipe;
+  FORGE_CHECK(r.precision == Precision::fp32,
+              "precision '" << to_string(r.precision) << "' is not supported on the CPU path yet; use precision: fp32");
+  s.config = model_config_of(r);
+  s.model = std::make_unique<nn::TransformerLM>(s.config, static_cast<uint64_t>(r.seed));
+  s.model->set_activation_checkpointing(r.train.activation_checkpointing);
+  s.flat = std::make_unique<nn::FlatParameters>(*s.model);
+  s.dropout_gen = Generator(static_cast<uint64_t>(r.seed) * 2654435761ull + 1);
+
+  auto order = r.data.order == DataOrder::sequential ? data::Order::sequential : data::Order::random;
+  s.train_data = std::make_unique<data::TokenLoader>(r.data.train, r.data.batch_size, r.data.seq_len, order,
+                                                     static_cast<uint64_t>(r.seed), r.data.grad_accum);
+  FORGE_CHECK(s.train_data->vocab_size() <= s.config.vocab_size,
+              "data.train was tokenized with a vocabulary of " << s.train_data->vocab_size()
+                                                               << " tokens, larger than model.vocab_size " << s.config.vocab_size);
+  if (!r.data.val.empty())
+    s.val_data = std::make_unique<data::TokenLoader>(r.data.val, r.data.batch_size, r.data.seq_len,
+                                                     data::Order::sequential, static_cast<uint64_t>(r.seed));
+  s.total_steps = r.total_steps(1);
+
+  auto groups = param_groups(*s.model, r.optim.weight_decay);
+  if (r.optim.name == "sgd") {
+    s.optimizer = std::make_unique<optim::SGD>(groups, optim::SGDOptions{r.optim.lr, r.optim.momentum});
+  } else {
+    s.optimizer = std::make_unique<optim::AdamW>(
+        groups, optim::AdamWOptions{r.optim.lr, r.optim.betas[0], r.optim.betas[1], r.optim.eps});
+  }
+  optim::ScheduleOptions so;
+  so.lr = r.optim.lr;
+  so.min_lr = r.min_lr();
+  so.warmup_steps = r.schedule.warmup_steps;
+  so.total_steps = s.total_steps;
+  so.decay_steps = r.schedule.decay_steps > 0 ? r.schedule.decay_steps
+                                              : static_cast<int64_t>(r.schedule.decay_fraction * s.total_steps);
+  s.schedule = optim::make_schedule(r.schedule.name, so);
+}
+
+Trainer::~Trainer() = default;
+
+const nn::TransformerLM& Trainer::model() const { return *s_->model; }
+
+double Trainer::evaluate(int64_t steps) {
+  State& s = *s_;
+  if (!s.val_data) return -1.0;
+  NoGradGuard no_grad;
+  nn::ForwardContext ctx;
+  ctx.training = false;
+  double total = 0.0;
+  const int64_t n = std::min(steps, std::max<int64_t>(1, s.val_data->num_windows() / s.recipe.data.batch_size));
+  for (int64_t i = 0; i < n; ++i) {
+    data::Batch b = s.val_data->batch(i, 0);
+    total += nn::TransformerLM::loss(s.model->forward(b.inputs, ctx), b.targets).item();
+  }
+  return total / static_cast<double>(n);
+}
+
+TrainSummary Trainer::run() {
+  State& s = *s_;
+  const Recipe& r = s.recipe;
+  std::filesystem::create_directories(r.run.dir);
+  {
+    std::ofstream out(r.run.dir + "/recipe.yaml");
+    FORGE_CHECK(out.good(), "cannot write '" << r.run.dir << "/recipe.yaml' (is run.dir writable?)");
+    out << dump(r);
+  }
+  MetricsLog metrics(r.run.dir);
+  const int64_t accum = r.data.grad_accum;
+  const int64_t tokens_per_step = r.tokens_per_step(1);
+  const double flops_per_token = s.config.flops_per_token(s.model->num_parameters(), r.data.seq_len);
+  std::vector<Tensor> params = s.model->parameters();
+  std::printf("model: %s, %lld parameters; %lld steps of %lld tokens\n", nn::family_name(s.config.family),
+              static_cast<long long>(s.model->num_parameters()), static_cast<long long>(s.total_steps),
+              static_cast<long long>(tokens_per_step));
+
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  auto window_start = start;
+  int64_t window_steps = 0;
+  TrainSummary summary;
+  for (int64_t step = 0; step < s.total_steps; ++step) {
+    s.model->train();
+    s.flat->zero_grads();
+    nn::ForwardContext ctx;
+    ctx.training = true;
+    ctx.dropout_gen = &s.dropout_gen;
+    double loss_sum = 0.0;
+    for (int64_t a = 0; a < accum; ++a) {
+      data::Batch b = s.train_data->batch(step, a);
+      Tensor loss = nn::TransformerLM::loss(s.model->forward(b.inputs, ctx), b.targets);
+      loss_sum += loss.item();
+      (accum > 1 ? ops::mul_scalar(loss, 1.0 / static_cast<double>(accum)) : loss).backward();
+    }
+    const double loss = loss_sum / static_cast<double>(accum);
+    FORGE_CHECK(std::isfinite(loss), "training diverged: loss is " << loss << " at step " << step + 1
+                                                                     << " (lower optim.lr or enable optim.grad_clip)");
+    const double grad_norm = optim::clip_grad_norm(params, r.optim.grad_clip);
+    const double lr = s.schedule(step);
+    s.optimizer->set_lr(lr);
+    s.optimizer->step();
+    ++window_steps;
+    summary.steps = step + 1;
+    summary.last_loss = loss;
+
+    const bool last = step + 1 == s.total_steps;
+    if ((step + 1) % r.train.log_interval == 0 || last) {
+      const auto now = Clock::now();
+      const double dt = std::chrono::duration<double>(now - window_start).count();
+      const double tps = static_cast<double>(window_steps * tokens_per_step) / std::max(dt, 1e-9);
+      const double mfu = r.train.peak_flops > 0 ? tps * flops_per_token / r.train.peak_flops : 0.0;
+      const double elapsed = std::chrono::duration<double>(now - start).count();
+      const double eta = elapsed / static_cast<double>(step + 1) * static_cast<double>(s.total_steps - step - 1);
+      std::printf("step %6lld/%lld | loss %.4f | lr %.3e | grad norm %.3f | %.0f tok/s | mfu %.1f%% | eta %s\n",
+                  static_cast<long long>(step + 1), static_cast<long long>(s.total_steps), loss, lr, grad_norm, tps,
+                  100.0 * mfu, format_duration(eta).c_str());
+      std::fflush(stdout);
+      metrics.write({{"step", double(step + 1)}, {"loss", loss}, {"lr", lr}, {"grad_norm", grad_norm},
+                     {"tokens", double((step + 1) * tokens_per_step)}, {"tokens_per_s", tps}, {"mfu", mfu}});
+      summary.tokens_per_s = tps;
+      window_start = Clock::now();
+      window_steps = 0;
+    }
+    if (s.val_data && r.train.eval_interval > 0 && ((step + 1) % r.train.eval_interval == 0 || last)) {
+      const double val = evaluate(r.train.eval_steps);
+      std::printf("step %6lld | val loss %.4f\n", static_cast<long long>(step + 1), val);
+      metrics.write({{"step", double(step + 1)}, {"val_loss", val}});
+      summary.last_val_loss = val;
+      window_start = Clock::now();  // evaluation time is not training throughput
+    }
+  }
+  return summary;
+}
+
+}  // namespace forge::recipes
