@@ -4,7 +4,7 @@
 // output and torch's input gradients of L = sum(out * W)), runs the forge op on
 // the same inputs, back-propagates the same W, and compares (golden_reader.h).
 // Tolerance is |forge - torch| <= 1e-5 + 1e-5 |torch| everywhere: the shapes
-// are small (rows of at most 16 elements), and the largest error measured when
+// are small (no reduction over more than 60 elements), and the largest error when
 // the tests were written was under 1e-6 (FORGE_GOLDEN_REPORT=1 prints them), so
 // no case needed a looser bound; a case with long reductions may, and should
 // say why here. Dropout has no golden case: its mask cannot match torch's RNG.
