@@ -9,6 +9,7 @@
 
 #include "autograd/ops.h"
 #include "common/philox.h"
+#include "kernels/cpu/vec_math.h"
 #include "tests/autograd/gradcheck.h"
 
 namespace forge {
@@ -39,6 +40,22 @@ std::string error_of(Fn&& fn) {
   }
   ADD_FAILURE() << "expected forge::Error";
   return "";
+}
+
+// The vectorisable float exp behind the activation, softmax and cross-entropy kernels.
+TEST(NnOps, VecExpAccuracyAndSpecialValues) {
+  double worst = 0;
+  for (float x = -87.0f; x < 88.0f; x += 0.01f) {
+    const double ref = std::exp(static_cast<double>(x));
+    worst = std::max(worst, std::abs(kernels::cpu::exp_f32(x) - ref) / ref);
+  }
+  EXPECT_LT(worst, 2.5e-7);
+  EXPECT_EQ(kernels::cpu::exp_f32(-INFINITY), 0.0f);
+  EXPECT_EQ(kernels::cpu::exp_f32(-100.0f), 0.0f);
+  EXPECT_EQ(kernels::cpu::exp_f32(INFINITY), INFINITY);
+  EXPECT_EQ(kernels::cpu::exp_f32(100.0f), INFINITY);
+  EXPECT_TRUE(std::isnan(kernels::cpu::exp_f32(NAN)));
+  EXPECT_EQ(kernels::cpu::exp_f32(0.0f), 1.0f);
 }
 
 // ---- LayerNorm / RMSNorm --------------------------------------------------------
