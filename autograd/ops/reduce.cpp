@@ -168,12 +168,14 @@ Tensor concat(const std::vector<Tensor>& xs, int64_t dim) {
       start += sizes[i];
     }
   }
-  record("concat", xs, out, [sizes, dim](const std::vector<Tensor>& g) {
+  std::vector<bool> needs;
+  for (const Tensor& t : xs) needs.push_back(t.requires_grad());
+  record("concat", xs, out, [sizes, needs, dim](const std::vector<Tensor>& g) {
     std::vector<Tensor> gs;
     int64_t start = 0;
-    for (int64_t s : sizes) {
-      gs.push_back(contiguous(narrow(g[0], dim, start, s)));
-      start += s;
+    for (size_t i = 0; i < sizes.size(); ++i) {
+      gs.push_back(needs[i] ? contiguous(narrow(g[0], dim, start, sizes[i])) : Tensor());
+      start += sizes[i];
     }
     return gs;
   });
