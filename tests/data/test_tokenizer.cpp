@@ -56,21 +56,36 @@ TEST(Tokenizer, RoundTripsTextAndCompresses) {
   EXPECT_EQ(fresh.encode(text), tok.encode(text));
 }
 
-TEST(Tokenizer, LongWordsMatchShortWordMerging) {
-  Tokenizer tok = small_tokenizer();
-  // A long word (heap path) encodes as the concatenation of the same word cut
-  // at pre-token-preserving points is not guaranteed, so compare against the
-  // short path via repeated pieces: "thethethe..." must round-trip and reuse
-  // the merges learned for "the".
-  std::string word;
-  for (int i = 0; i < 200; ++i) word += "the";
-  const auto ids = tok.encode(word);
-  EXPECT_EQ(tok.decode(ids), word);
-  EXPECT_LT(ids.size(), word.size() / 2);
-  std::string spaces(500, ' ');
-  EXPECT_EQ(tok.decode(tok.encode(spaces)), spaces);
-  // The same long word encoded twice (second time cached or not) is stable.
-  EXPECT_EQ(tok.encode(word), ids);
+TEST(Tokenizer, LongWordsMergeLikeShortOnes) {
+  // Words over 96 bytes merge with a heap instead of rescans; both must give
+  // GPT-2's result. Merges: (a,b) -> ab, (ab,ab) -> abab, (abab,c) -> ababc.
+  std::vector<std::string> tokens;
+  for (int b = 0; b < 256; ++b) tokens.emplace_back(1, static_cast<char>(b));
+  tokens.push_back("ab");     // 256
+  tokens.push_back("abab");   // 257
+  tokens.push_back("ababc");  // 258
+  Tokenizer tok(tokens, {{'a', 'b'}, {256, 256}, {257, 'c'}}, {});
+  for (int reps : {2, 3, 10, 40, 61}) {  // 4..122 bytes + "c": both paths
+    std::string word;
+    for (int i = 0; i < reps; ++i) word += "ab";
+    word += "c";
+    // Pairs of "ab" merge left to right; the last abab takes the c if reps is even.
+    std::vector<int32_t> want(reps / 2 - (reps % 2 == 0 ? 1 : 0), 257);
+    if (reps % 2 == 0) {
+      want.push_back(258);
+    } else {
+      want.push_back(256);
+      want.push_back('c');
+    }
+    EXPECT_EQ(tok.encode(word), want) << word.size() << " bytes";
+    EXPECT_EQ(tok.decode(want), word);
+  }
+  Tokenizer trained = small_tokenizer();
+  std::string spaces(500, ' '), letters;
+  for (int i = 0; i < 200; ++i) letters += "the";
+  EXPECT_EQ(trained.decode(trained.encode(spaces)), spaces);
+  EXPECT_EQ(trained.decode(trained.encode(letters)), letters);
+  EXPECT_LT(trained.encode(letters).size(), letters.size() / 2);
 }
 
 TEST(Tokenizer, SpecialTokenIsRecognisedWhenAllowed) {
