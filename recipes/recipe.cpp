@@ -221,7 +221,7 @@ void validate(const Recipe& r, const Sources& sources, const std::string& origin
   check(!(sources.count("schedule.min_lr") && sources.count("schedule.min_lr_ratio")), "schedule.min_lr",
         "set only one of schedule.min_lr and schedule.min_lr_ratio");
   check(r.min_lr() <= r.optim.lr, "schedule.min_lr",
-        "expected <= optim.lr (" + detail::format_double(r.optim.lr) + "), got " + detail::format_double(r.min_lr()));
+        "expected <= optim.lr (" + detail::format_number(r.optim.lr) + "), got " + detail::format_number(r.min_lr()));
 
   const int tp = r.parallel.tp;
   check(m.n_head % tp == 0, "parallel.tp",
@@ -249,14 +249,15 @@ Recipe build(const Values& values, const std::string& origin) {
   return r;
 }
 
-// Puts a blank line before each top-level key that follows an indented block.
+// Puts a blank line around each top-level section (a top-level key opening a block).
 std::string space_sections(const std::string& yaml) {
   std::istringstream in(yaml);
   std::string line, out;
   bool prev_indented = false;
   while (std::getline(in, line)) {
     const bool indented = !line.empty() && line[0] == ' ';
-    if (!indented && prev_indented) out += "\n";
+    const bool opens_block = !indented && !line.empty() && line.back() == ':';
+    if (!out.empty() && !indented && (prev_indented || opens_block)) out += "\n";
     out += line + "\n";
     prev_indented = indented;
   }

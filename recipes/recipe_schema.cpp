@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "common/error.h"
+#include "optim/schedule.h"
 #include "recipes/model_presets.h"
 
 namespace forge::recipes::detail {
@@ -69,9 +70,9 @@ struct Interval {
     return (lo_open ? v > lo : v >= lo) && (hi_open ? v < hi : v <= hi);
   }
   std::string text() const {
-    if (hi == HUGE_VAL) return std::string("a number ") + (lo_open ? "> " : ">= ") + format_double(lo);
-    return std::string("a number in ") + (lo_open ? "(" : "[") + format_double(lo) + ", " +
-           format_double(hi) + (hi_open ? ")" : "]");
+    if (hi == HUGE_VAL) return std::string("a number ") + (lo_open ? "> " : ">= ") + format_number(lo);
+    return std::string("a number in ") + (lo_open ? "(" : "[") + format_number(lo) + ", " +
+           format_number(hi) + (hi_open ? ")" : "]");
   }
 };
 constexpr Interval kPositive{0.0, HUGE_VAL, true, false};
@@ -82,7 +83,7 @@ constexpr Interval kFraction{0.0, 1.0, true, false};     // (0, 1]
 
 double read_double_in(const YAML::Node& n, const std::string& path, const Where& w, Interval iv) {
   const double v = read_double(n, path, w);
-  if (!iv.contains(v)) fail(w, path, "expected " + iv.text() + ", got " + format_double(v));
+  if (!iv.contains(v)) fail(w, path, "expected " + iv.text() + ", got " + format_number(v));
   return v;
 }
 
@@ -366,7 +367,7 @@ const std::vector<std::string>& optimizer_names() {
 }
 
 const std::vector<std::string>& schedule_names() {
-  static const std::vector<std::string> names = {"constant", "cosine", "linear", "wsd"};
+  static const std::vector<std::string> names = optim::schedule_names();  // the schedule registry
   return names;
 }
 

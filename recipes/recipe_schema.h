@@ -42,7 +42,8 @@ const std::vector<SectionSpec>& recipe_sections();
 const FieldSpec* find_field(const std::string& path);
 const SectionSpec* find_section(const std::string& name);
 
-// Registered names the recipe accepts for `optim.name` and `schedule.name`.
+// Names the recipe accepts for `optim.name` and `schedule.name` (the latter from
+// optim's schedule registry).
 const std::vector<std::string>& optimizer_names();
 const std::vector<std::string>& schedule_names();
 

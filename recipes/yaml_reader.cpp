@@ -145,7 +145,10 @@ std::string closest(const std::string& word, const std::vector<std::string>& can
   std::string best;
   size_t best_d = limit + 1;
   for (const std::string& c : candidates) {
-    const size_t d = edit_distance(lower(word), lower(c));
+    const std::string a = lower(word), b = lower(c);
+    size_t d = edit_distance(a, b);
+    // A truncation or an extension of a name (`optimizer` for `optim`) is a near miss.
+    if (std::min(a.size(), b.size()) >= 3 && (a.rfind(b, 0) == 0 || b.rfind(a, 0) == 0)) d = std::min<size_t>(d, 1);
     if (d < best_d) {
       best_d = d;
       best = c;
@@ -160,10 +163,14 @@ std::string join(const std::vector<std::string>& items, const std::string& sep) 
   return out;
 }
 
-std::string format_double(double v) {
+std::string format_number(double v) {
   char buf[64];
   auto [ptr, ec] = std::to_chars(buf, buf + sizeof(buf), v);
-  std::string s(buf, ptr);
+  return std::string(buf, ptr);
+}
+
+std::string format_double(double v) {
+  std::string s = format_number(v);
   // Keep it visibly a float in YAML ("1" -> "1.0") unless it has an exponent.
   if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
   return s;

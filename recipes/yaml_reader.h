@@ -48,7 +48,9 @@ std::string closest(const std::string& word, const std::vector<std::string>& can
 // ", expected one of a, b, c" style list.
 std::string join(const std::vector<std::string>& items, const std::string& sep = ", ");
 
-// Shortest text that parses back to exactly `v`.
+// Shortest text that parses back to exactly `v` ("1", "0.3", "3e-04"), for messages.
+std::string format_number(double v);
+// The same, kept visibly a float in YAML ("1.0"), for dump().
 std::string format_double(double v);
 
 }  // namespace forge::recipes::detail
