@@ -14,12 +14,16 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <vector>
 
 #include "common/error.h"
 
 namespace forge::kernels::cpu {
 namespace {
+
+// Multiply-adds (B * Hq * T^2 * D) below which a call stays on one thread.
+constexpr double kParallelWork = 1 << 20;
 
 // exp(x) for x <= ~0 (exactly 0 below -87, including -inf): Cody-Waite range
 // reduction to r in [-ln2/2, ln2/2] and a degree-6 Taylor polynomial; relative
@@ -57,12 +61,13 @@ template <typename T> inline vec_t<T> vload(const T* p) {
 }
 template <typename T> inline void vstore(T* p, vec_t<T> v) { std::memcpy(p, &v, sizeof(v)); }
 
-// Rows [0, MR) of C (n columns, row stride ldc) (+)= A (MR, kd; element (i, p)
-// at A[i * a_rs + p * a_cs]) * B (kd, n; row stride ldb). An MR x 2-vector
-// block of C stays in registers (6 x 2 = 12 accumulators of the 16 AVX2 registers).
+// Rows [0, MR) of C (columns [0, n), row stride ldc) (+)= A (MR, depth range
+// [p0, p1); element (i, p) at A[i * a_rs + p * a_cs]) * B (rows p, row stride
+// ldb). An MR x 2-vector block of C stays in registers (6 x 2 = 12
+// accumulators of the 16 AVX2 registers).
 template <typename T, int MR>
-void gemm_block(int64_t n, int64_t kd, const T* A, int64_t a_rs, int64_t a_cs, const T* __restrict B, int64_t ldb,
-                T* __restrict C, int64_t ldc, bool accumulate) {
+void gemm_block(int64_t n, int64_t p0, int64_t p1, const T* A, int64_t a_rs, int64_t a_cs, const T* __restrict B,
+                int64_t ldb, T* __restrict C, int64_t ldc, bool accumulate) {
   using V = vec_t<T>;
   constexpr int64_t L = kLanes<T>, kNV = 2, kW = kNV * L;
   int64_t j0 = 0;
@@ -70,7 +75,7 @@ void gemm_block(int64_t n, int64_t kd, const T* A, int64_t a_rs, int64_t a_cs, c
     V acc[MR][kNV];
     for (int r = 0; r < MR; ++r)
       for (int u = 0; u < kNV; ++u) acc[r][u] = accumulate ? vload(C + r * ldc + j0 + u * L) : V{};
-    for (int64_t p = 0; p < kd; ++p) {
+    for (int64_t p = p0; p < p1; ++p) {
       const T* b = B + p * ldb + j0;
       V bv[kNV];
       for (int u = 0; u < kNV; ++u) bv[u] = vload(b + u * L);
@@ -85,27 +90,44 @@ void gemm_block(int64_t n, int64_t kd, const T* A, int64_t a_rs, int64_t a_cs, c
   for (int64_t j = j0; j < n; ++j) {
     for (int r = 0; r < MR; ++r) {
       T acc = accumulate ? C[r * ldc + j] : T(0);
-      for (int64_t p = 0; p < kd; ++p) acc += A[r * a_rs + p * a_cs] * B[p * ldb + j];
+      for (int64_t p = p0; p < p1; ++p) acc += A[r * a_rs + p * a_cs] * B[p * ldb + j];
       C[r * ldc + j] = acc;
     }
   }
 }
 
+// Which part of a tile product the causal mask leaves nonzero, so that row
+// blocks on the diagonal skip work whose result is masked or multiplied by 0.
+// `off` is q0 - k0 (query tile start minus key tile start); with query row r
+// and key column c, entry (r, c) is live when c <= r + off.
+enum class Band {
+  kFull,        // no trimming
+  kCols,        // C rows are queries, C columns keys: columns past the band are left unwritten
+  kDepthUpper,  // C rows are queries, depth is keys: stop the depth at the band
+  kDepthLower,  // C rows are keys, depth is queries: start the depth at the band
+};
+
 // C (m, n) (+)= A (m, kd) * B (kd, n), with A strided as in gemm_block.
 template <typename T>
 void gemm_rows(int64_t m, int64_t n, int64_t kd, const T* A, int64_t a_rs, int64_t a_cs, const T* B, int64_t ldb,
-               T* C, int64_t ldc, bool accumulate) {
-  int64_t i = 0;
-  for (; i + 6 <= m; i += 6) gemm_block<T, 6>(n, kd, A + i * a_rs, a_rs, a_cs, B, ldb, C + i * ldc, ldc, accumulate);
-  const T* a = A + i * a_rs;
-  T* c = C + i * ldc;
-  switch (m - i) {
-    case 5: gemm_block<T, 5>(n, kd, a, a_rs, a_cs, B, ldb, c, ldc, accumulate); break;
-    case 4: gemm_block<T, 4>(n, kd, a, a_rs, a_cs, B, ldb, c, ldc, accumulate); break;
-    case 3: gemm_block<T, 3>(n, kd, a, a_rs, a_cs, B, ldb, c, ldc, accumulate); break;
-    case 2: gemm_block<T, 2>(n, kd, a, a_rs, a_cs, B, ldb, c, ldc, accumulate); break;
-    case 1: gemm_block<T, 1>(n, kd, a, a_rs, a_cs, B, ldb, c, ldc, accumulate); break;
-    default: break;
+               T* C, int64_t ldc, bool accumulate, Band band = Band::kFull, int64_t off = 0) {
+  constexpr int64_t kW = 2 * kLanes<T>;
+  for (int64_t i = 0; i < m; i += 6) {
+    const int64_t mr = std::min<int64_t>(6, m - i);
+    int64_t nb = n, p0 = 0, p1 = kd;
+    if (band == Band::kCols) nb = std::min(n, (std::max<int64_t>(i + mr + off, 0) + kW - 1) / kW * kW);
+    if (band == Band::kDepthUpper) p1 = std::clamp<int64_t>(i + mr + off, 0, kd);
+    if (band == Band::kDepthLower) p0 = std::clamp<int64_t>(i - off, 0, kd);
+    const T* a = A + i * a_rs;
+    T* c = C + i * ldc;
+    switch (mr) {
+      case 6: gemm_block<T, 6>(nb, p0, p1, a, a_rs, a_cs, B, ldb, c, ldc, accumulate); break;
+      case 5: gemm_block<T, 5>(nb, p0, p1, a, a_rs, a_cs, B, ldb, c, ldc, accumulate); break;
+      case 4: gemm_block<T, 4>(nb, p0, p1, a, a_rs, a_cs, B, ldb, c, ldc, accumulate); break;
+      case 3: gemm_block<T, 3>(nb, p0, p1, a, a_rs, a_cs, B, ldb, c, ldc, accumulate); break;
+      case 2: gemm_block<T, 2>(nb, p0, p1, a, a_rs, a_cs, B, ldb, c, ldc, accumulate); break;
+      default: gemm_block<T, 1>(nb, p0, p1, a, a_rs, a_cs, B, ldb, c, ldc, accumulate); break;
+    }
   }
 }
 
@@ -228,13 +250,15 @@ void forward_typed(const AttentionDims& dm, const T* q, const T* k, const T* v, 
   const int64_t tpad = (t + bk - 1) / bk * bk;
   const T ninf = -std::numeric_limits<T>::infinity();
 
-  // kt_all: (B, Hkv, D, tpad), K transposed per head.
-  std::vector<T> kt_all(static_cast<size_t>(B * Hkv * d * tpad));
-#pragma omp parallel for schedule(static)
-  for (int64_t bh = 0; bh < B * Hkv; ++bh) transpose_pad(k + bh * t * d, kt_all.data() + bh * d * tpad, t, d, tpad);
+  // kt_all: (B, Hkv, D, tpad), K transposed per head (every element written below).
+  std::unique_ptr<T[]> kt_all(new T[static_cast<size_t>(B * Hkv * d * tpad)]);
+  // Small problems run on the calling thread: a parallel region costs more than they do.
+  const bool parallel = static_cast<double>(B) * Hq * t * t * d > kParallelWork;
+#pragma omp parallel for schedule(static) if (parallel)
+  for (int64_t bh = 0; bh < B * Hkv; ++bh) transpose_pad(k + bh * t * d, kt_all.get() + bh * d * tpad, t, d, tpad);
 
   const int64_t tasks = B * Hq * n_qt;
-#pragma omp parallel
+#pragma omp parallel if (parallel)
   {
     std::vector<T> qs(static_cast<size_t>(bq * d)), s(static_cast<size_t>(bq * bk)), o(static_cast<size_t>(bq * d));
     std::vector<T> m(static_cast<size_t>(bq)), l(static_cast<size_t>(bq));
@@ -246,7 +270,7 @@ void forward_typed(const AttentionDims& dm, const T* q, const T* k, const T* v, 
       const int64_t b = bh / Hq, h = bh % Hq, kvh = h / group;
       const int64_t q0 = qt * bq, mq = std::min(bq, t - q0);
       const T* qp = q + (bh * t + q0) * d;
-      const T* kt = kt_all.data() + (b * Hkv + kvh) * d * tpad;
+      const T* kt = kt_all.get() + (b * Hkv + kvh) * d * tpad;
       const T* vp = v + (b * Hkv + kvh) * t * d;
       const int64_t* doc = doc_ids ? doc_ids + b * t : nullptr;
 
@@ -259,7 +283,7 @@ void forward_typed(const AttentionDims& dm, const T* q, const T* k, const T* v, 
         const int64_t nk = std::min(bk, t - k0);
         if (!tile_live(q0, q0 + mq, k0, k0 + nk, doc)) continue;
         // s: (mq, bk) = qs (mq, D) @ kt[:, k0:k0+bk] (D, bk)
-        gemm_rows<T>(mq, bk, d, qs.data(), d, 1, kt + k0, tpad, s.data(), bk, false);
+        gemm_rows<T>(mq, bk, d, qs.data(), d, 1, kt + k0, tpad, s.data(), bk, false, Band::kCols, q0 - k0);
         const bool masked = doc != nullptr || k0 + bk - 1 > q0;
         for (int64_t r = 0; r < mq; ++r) {
           T* row = s.data() + r * bk;
@@ -277,7 +301,7 @@ void forward_typed(const AttentionDims& dm, const T* q, const T* k, const T* v, 
           }
         }
         // o (mq, D) += p (mq, nk) @ v[k0:k0+nk] (nk, D)
-        gemm_rows<T>(mq, d, nk, s.data(), bk, 1, vp + k0 * d, d, o.data(), d, true);
+        gemm_rows<T>(mq, d, nk, s.data(), bk, 1, vp + k0 * d, d, o.data(), d, true, Band::kDepthUpper, q0 - k0);
       }
       T* op = out + (bh * t + q0) * d;
       T* lp = lse + bh * t + q0;
@@ -297,8 +321,9 @@ void backward_typed(const AttentionDims& dm, const T* q, const T* k, const T* v,
   const int64_t B = dm.batch, Hq = dm.q_heads, Hkv = dm.kv_heads, t = dm.seq, d = dm.head_dim;
   const int64_t group = Hq / Hkv;
   const int64_t tpad = (t + bk - 1) / bk * bk;
+  const bool parallel = static_cast<double>(B) * Hq * t * t * d > kParallelWork;
 
-#pragma omp parallel
+#pragma omp parallel if (parallel)
   {
     std::vector<T> kt(static_cast<size_t>(d * tpad)), vt(static_cast<size_t>(d * tpad));
     std::vector<T> delta(static_cast<size_t>(group * t));
@@ -341,7 +366,7 @@ void backward_typed(const AttentionDims& dm, const T* q, const T* k, const T* v,
             const T* qi = qh + q0 * d;
             const T* doi = doh + q0 * d;
             // p (mq, bk) = exp(scale * q_i k_j^T - lse)
-            gemm_rows<T>(mq, bk, d, qi, d, 1, kt.data() + k0, tpad, p.data(), bk, false);
+            gemm_rows<T>(mq, bk, d, qi, d, 1, kt.data() + k0, tpad, p.data(), bk, false, Band::kCols, q0 - k0);
             const bool masked = doc != nullptr || k0 + bk - 1 > q0;
             for (int64_t r = 0; r < mq; ++r) {
               T* row = p.data() + r * bk;
@@ -350,19 +375,20 @@ void backward_typed(const AttentionDims& dm, const T* q, const T* k, const T* v,
               exp_row(row, bk, scale, lr);
             }
             // dv_j (nk, D) += p^T (nk, mq) @ dO_i (mq, D)
-            gemm_rows<T>(nk, d, mq, p.data(), 1, bk, doi, d, dvp + k0 * d, d, true);
+            gemm_rows<T>(nk, d, mq, p.data(), 1, bk, doi, d, dvp + k0 * d, d, true, Band::kDepthLower, q0 - k0);
             // ds (mq, bk) = dO_i (mq, D) @ v_j^T (D, bk), then ds = scale * p * (ds - delta)
-            gemm_rows<T>(mq, bk, d, doi, d, 1, vt.data() + k0, tpad, ds.data(), bk, false);
+            gemm_rows<T>(mq, bk, d, doi, d, 1, vt.data() + k0, tpad, ds.data(), bk, false, Band::kCols, q0 - k0);
             for (int64_t r = 0; r < mq; ++r) {
               T* dsr = ds.data() + r * bk;
               const T* pr = p.data() + r * bk;
               const T dl = delta[g * t + q0 + r];
-              for (int64_t c = 0; c < bk; ++c) dsr[c] = scale * pr[c] * (dsr[c] - dl);
+              // Masked entries (p == 0) may hold unwritten scores past the causal band.
+              for (int64_t c = 0; c < bk; ++c) dsr[c] = pr[c] != T(0) ? scale * pr[c] * (dsr[c] - dl) : T(0);
             }
             // dq_i (mq, D) += ds (mq, nk) @ k_j (nk, D)
-            gemm_rows<T>(mq, d, nk, ds.data(), bk, 1, kp + k0 * d, d, dqh + q0 * d, d, true);
+            gemm_rows<T>(mq, d, nk, ds.data(), bk, 1, kp + k0 * d, d, dqh + q0 * d, d, true, Band::kDepthUpper, q0 - k0);
             // dk_j (nk, D) += ds^T (nk, mq) @ q_i (mq, D)
-            gemm_rows<T>(nk, d, mq, ds.data(), 1, bk, qi, d, dkp + k0 * d, d, true);
+            gemm_rows<T>(nk, d, mq, ds.data(), 1, bk, qi, d, dkp + k0 * d, d, true, Band::kDepthLower, q0 - k0);
           }
         }
       }
