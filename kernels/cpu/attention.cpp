@@ -166,6 +166,21 @@ inline void exp_row(double* x, int64_t n, double mul, double sub) {
   for (int64_t j = 0; j < n; ++j) x[j] = std::exp(x[j] * mul - sub);
 }
 
+// ds[c] = scale * p[c] * (ds[c] - delta), and 0 where p is 0 (masked entries,
+// whose ds may be unwritten scores past the causal band).
+template <typename T>
+inline void ds_row(T* __restrict ds, const T* __restrict p, int64_t n, T scale, T delta) {
+  using V = vec_t<T>;
+  constexpr int64_t L = kLanes<T>;
+  int64_t j = 0;
+  for (; j + L <= n; j += L) {
+    const V pv = vload(p + j);
+    const V r = scale * pv * (vload(ds + j) - delta);
+    vstore(ds + j, pv != T(0) ? r : V{});
+  }
+  for (; j < n; ++j) ds[j] = p[j] != T(0) ? scale * p[j] * (ds[j] - delta) : T(0);
+}
+
 template <typename T>
 inline T row_max(const T* x, int64_t n) {
   using V = vec_t<T>;
@@ -382,8 +397,7 @@ void backward_typed(const AttentionDims& dm, const T* q, const T* k, const T* v,
               T* dsr = ds.data() + r * bk;
               const T* pr = p.data() + r * bk;
               const T dl = delta[g * t + q0 + r];
-              // Masked entries (p == 0) may hold unwritten scores past the causal band.
-              for (int64_t c = 0; c < bk; ++c) dsr[c] = pr[c] != T(0) ? scale * pr[c] * (dsr[c] - dl) : T(0);
+              ds_row(dsr, pr, bk, scale, dl);
             }
             // dq_i (mq, D) += ds (mq, nk) @ k_j (nk, D)
             gemm_rows<T>(mq, d, nk, ds.data(), bk, 1, kp + k0 * d, d, dqh + q0 * d, d, true, Band::kDepthUpper, q0 - k0);
