@@ -1,10 +1,12 @@
 // Tiled causal attention forward and backward (see attention.h).
 //
-// Every matrix product on a tile is written as "row of C += scalar * row of B"
-// with B's rows contiguous, which the compiler turns into broadcast-FMA loops
-// holding a 64-wide row of C in registers. Products that need K or V with keys
-// along the fast axis (S = Q K^T, dP = dO V^T) read a transposed, zero-padded
-// copy (D, Tpad) built once per (batch, kv head).
+// Every matrix product on a tile (64 x 64 x D by default) is written as
+// "rows of C += scalar * row of B" with B's rows contiguous: broadcast-FMA
+// loops over a 6 x 16 block of C held in registers (GCC/Clang vector types).
+// Products that need K or V with keys along the fast axis (S = Q K^T,
+// dP = dO V^T) read a transposed, zero-padded copy (D, Tpad) built once per
+// (batch, kv head). Tiles on the diagonal trim each product to the causal band,
+// and tile pairs that are fully masked (future keys, other documents) are skipped.
 #include "kernels/cpu/attention.h"
 
 #include <omp.h>
@@ -279,7 +281,7 @@ void forward_typed(const AttentionDims& dm, const T* q, const T* k, const T* v, 
     std::vector<T> m(static_cast<size_t>(bq)), l(static_cast<size_t>(bq));
 #pragma omp for schedule(dynamic, 1)
     for (int64_t task = 0; task < tasks; ++task) {
-      // Largest (latest) query tiles first for load balance.
+      // Within each head, the largest (latest) query tiles come first, for load balance.
       const int64_t qt = n_qt - 1 - task % n_qt;
       const int64_t bh = task / n_qt;
       const int64_t b = bh / Hq, h = bh % Hq, kvh = h / group;
