@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Builds bench_ops (Release) and runs it side by side with its PyTorch twin
 # (bench/bench_ops_torch.py) at the same thread count, under each OpenMP wait
-# policy in $POLICIES; each side gets its best policy per op. Prints the
-# sgemm_ceiling probe (when built) and a Markdown table:
+# policy in $POLICIES, $REPEATS times; each side gets its best run per op.
+# Prints the sgemm_ceiling probe (when built) and a Markdown table:
 #   op | forge ms | torch ms | ratio (torch/forge, > 1 means forge is faster) | ...
 #
 # Usage: bench/run_ops.sh [extra bench args, e.g. --filter linear --iters 10]
 # Environment:
 #   THREADS=2                     OpenMP threads for both (torch.set_num_threads too)
 #   POLICIES="default passive"    OMP_WAIT_POLICY values to try ("default" = unset)
+#   REPEATS=1                     runs per side and policy; each op keeps its best median
+#                                 (use 3+ on a shared machine: other load only slows runs down)
 #   BUILD_DIR=build-bench         CMake build directory (relative to the repo root)
 #   OUT_DIR=$BUILD_DIR/bench-results   where raw outputs go
 #   PYTHON=/usr/bin/python3       a python with torch (Debian's)
@@ -17,6 +19,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 THREADS="${THREADS:-2}"
 POLICIES="${POLICIES:-default passive}"
+REPEATS="${REPEATS:-1}"
 BUILD_DIR="${BUILD_DIR:-build-bench}"
 case "$BUILD_DIR" in /*) ;; *) BUILD_DIR="$ROOT/$BUILD_DIR" ;; esac
 OUT_DIR="${OUT_DIR:-$BUILD_DIR/bench-results}"
@@ -69,26 +72,32 @@ run_with_policy() {  # policy, output file, command...
 }
 
 echo
-for policy in $POLICIES; do
-  echo "# running forge, OMP_WAIT_POLICY=$policy ..." >&2
-  run_with_policy "$policy" "$OUT_DIR/forge_$policy.txt" "$BUILD_DIR/bench/bench_ops" "$@" ||
-    echo "# bench_ops reported failures (see above); those cases show n/a" >&2
-  echo "# running torch, OMP_WAIT_POLICY=$policy ..." >&2
-  run_with_policy "$policy" "$OUT_DIR/torch_$policy.txt" "$PYTHON" "$ROOT/bench/bench_ops_torch.py" \
-    --threads "$THREADS" "$@" || echo "# bench_ops_torch.py failed" >&2
+rm -f "$OUT_DIR"/forge_*.txt "$OUT_DIR"/torch_*.txt
+for rep in $(seq 1 "$REPEATS"); do
+  for policy in $POLICIES; do
+    echo "# [$rep/$REPEATS] forge, OMP_WAIT_POLICY=$policy (CPU busy before: $(cpu_busy_percent)%) ..." >&2
+    run_with_policy "$policy" "$OUT_DIR/forge_${policy}_$rep.txt" "$BUILD_DIR/bench/bench_ops" "$@" ||
+      echo "# bench_ops reported failures (see above); those cases show n/a" >&2
+    echo "# [$rep/$REPEATS] torch, OMP_WAIT_POLICY=$policy (CPU busy before: $(cpu_busy_percent)%) ..." >&2
+    run_with_policy "$policy" "$OUT_DIR/torch_${policy}_$rep.txt" "$PYTHON" "$ROOT/bench/bench_ops_torch.py" \
+      --threads "$THREADS" "$@" || echo "# bench_ops_torch.py failed" >&2
+  done
 done
 
 # ---- table -----------------------------------------------------------------
-"$PYTHON" - "$OUT_DIR" $POLICIES <<'EOF'
+"$PYTHON" - "$OUT_DIR" <<'EOF'
+import glob
+import os
 import sys
 
-out_dir, policies = sys.argv[1], sys.argv[2:]
+out_dir = sys.argv[1]
 
 def load(side):
-    """{case: (fwdbwd_ms, fwd_ms, gflops, policy)} keeping each case's fastest policy."""
+    """{case: (fwdbwd_ms, fwd_ms, gflops, policy)} keeping each case's fastest run."""
     best, order = {}, []
-    for policy in policies:
-        for line in open(f"{out_dir}/{side}_{policy}.txt"):
+    for path in sorted(glob.glob(f"{out_dir}/{side}_*_*.txt")):
+        policy = os.path.basename(path)[len(side) + 1:].rsplit("_", 1)[0]
+        for line in open(path):
             if not line.startswith("BENCH "):
                 continue
             kv = dict(f.split("=", 1) for f in line.split()[1:])
@@ -114,4 +123,4 @@ for name in order:
           f"{f[3] if f else '-'} / {t[3] if t else '-'} |")
 EOF
 echo
-echo "# ms = median forward+backward per iteration; raw outputs in $OUT_DIR"
+echo "# ms = median forward+backward per iteration (best of $REPEATS run(s) x policies $POLICIES); raw outputs in $OUT_DIR"
