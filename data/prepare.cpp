@@ -84,7 +84,9 @@ PrepareSummary prepare(Tokenizer& tokenizer, const std::vector<std::string>& inp
   char fp[32];
   std::snprintf(fp, sizeof fp, "%016llx", static_cast<unsigned long long>(tokenizer.fingerprint()));
 
-  Split train{"train"}, val{"val"};
+  Split train, val;
+  train.prefix = "train";
+  val.prefix = "val";
   PrepareSummary summary;
   int64_t doc_index = 0;
   for (const std::string& input : inputs) {

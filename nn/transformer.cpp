@@ -27,6 +27,13 @@ Tensor maybe_dropout(const Tensor& x, const ModelConfig& c, const ForwardContext
   return ops::dropout(x, c.dropout, *ctx.dropout_gen, true);
 }
 
+// i64 (T): past, past + 1, ..., past + T - 1
+Tensor position_range(int64_t past, int64_t T) {
+  std::vector<int64_t> p(static_cast<size_t>(T));
+  for (int64_t i = 0; i < T; ++i) p[i] = past + i;
+  return Tensor::from_vector(p, {T});
+}
+
 // (B, T, H*D) -> (B, H, T, D)
 Tensor split_heads(const Tensor& x, int64_t heads, int64_t head_dim) {
   const int64_t B = x.size(0), T = x.size(1);
@@ -35,7 +42,8 @@ Tensor split_heads(const Tensor& x, int64_t heads, int64_t head_dim) {
 
 }  // namespace
 
-CausalSelfAttention::CausalSelfAttention(const ModelConfig& c, Generator& gen) : config_(c) {
+CausalSelfAttention::CausalSelfAttention(const ModelConfig& c, Generator& gen, int64_t layer_index)
+    : config_(c), layer_index_(layer_index) {
   const int64_t C = c.n_embd, D = c.head_dim();
   if (c.family == Family::gpt2) {
     c_attn_ = register_module("c_attn", std::make_shared<Linear>(C, 3 * C, true, gen));
@@ -57,17 +65,49 @@ Tensor CausalSelfAttention::forward(const Tensor& x, const ForwardContext& ctx) 
     Tensor q = split_heads(qkv.narrow(2, 0, C), H, D);
     Tensor k = split_heads(qkv.narrow(2, C, C), H, D);
     Tensor v = split_heads(qkv.narrow(2, 2 * C, C), H, D);
-    y = ops::attention(q, k, v, 0.0, ctx.doc_ids);
+    y = attend(q, k, v, ctx);
   } else {
     const int64_t Hkv = config_.kv_heads();
-    Tensor positions = ctx.positions.defined() ? ctx.positions : Tensor::arange(T, DType::i64);
+    const int64_t past = ctx.cache ? ctx.cache->length : 0;
+    Tensor positions = ctx.positions.defined() ? ctx.positions
+                                               : position_range(past, T);
     Tensor q = ops::rope(split_heads(q_proj_->forward(x), H, D).contiguous(), positions, config_.rope_theta);
     Tensor k = ops::rope(split_heads(k_proj_->forward(x), Hkv, D).contiguous(), positions, config_.rope_theta);
     Tensor v = split_heads(v_proj_->forward(x), Hkv, D);
-    y = ops::attention(q, k, v, 0.0, ctx.doc_ids);
+    y = attend(q, k, v, ctx);
   }
   Tensor merged = y.transpose(1, 2).reshape({B, T, H * D});  // (B, T, C)
   return config_.family == Family::gpt2 ? c_proj_->forward(merged) : o_proj_->forward(merged);
+}
+
+Tensor CausalSelfAttention::attend(const Tensor& q, const Tensor& k_new, const Tensor& v_new,
+                                   const ForwardContext& ctx) const {
+  if (ctx.cache == nullptr) return ops::attention(q, k_new, v_new, 0.0, ctx.doc_ids);
+  KVCache& cache = *ctx.cache;
+  if (cache.keys.size() < static_cast<size_t>(config_.n_layer)) {
+    cache.keys.resize(config_.n_layer);
+    cache.values.resize(config_.n_layer);
+  }
+  Tensor& ck = cache.keys[layer_index_];
+  Tensor& cv = cache.values[layer_index_];
+  ck = ck.defined() ? ops::concat({ck, k_new}, 2) : k_new.contiguous();
+  cv = cv.defined() ? ops::concat({cv, v_new}, 2) : v_new.contiguous();
+  if (ck.size(2) == q.size(2)) return ops::attention(q, ck, cv);  // prefill: plain causal attention
+  // New tokens t attend to every cached position and causally among themselves:
+  // key s is visible to new token t when s <= past + t.
+  const int64_t B = q.size(0), H = q.size(1), t = q.size(2), D = q.size(3), L = ck.size(2);
+  const int64_t Hkv = ck.size(1), group = H / Hkv, past = L - t;
+  auto repeat_kv = [&](const Tensor& x) {  // (B, Hkv, L, D) -> (B, H, L, D)
+    return group == 1 ? x : x.reshape({B, Hkv, 1, L, D}).expand({B, Hkv, group, L, D}).reshape({B, H, L, D});
+  };
+  Tensor scores = ops::mul_scalar(ops::matmul(q, repeat_kv(ck).transpose(2, 3)), 1.0 / std::sqrt(double(D)));
+  if (t > 1) {
+    std::vector<int64_t> mask(static_cast<size_t>(t * L));
+    for (int64_t i = 0; i < t; ++i)
+      for (int64_t s = 0; s < L; ++s) mask[i * L + s] = s > past + i;
+    scores = ops::masked_fill(scores, Tensor::from_vector(mask, {t, L}, DType::u8), -1e30);
+  }
+  return ops::matmul(ops::softmax(scores, -1), repeat_kv(cv));  // (B, H, t, D)
 }
 
 MLP::MLP(const ModelConfig& c, Generator& gen) : config_(c) {
@@ -87,10 +127,10 @@ Tensor MLP::forward(const Tensor& x) const {
   return down_proj_->forward(ops::swiglu(gate_proj_->forward(x), up_proj_->forward(x)));
 }
 
-Block::Block(const ModelConfig& c, Generator& gen) : config_(c) {
+Block::Block(const ModelConfig& c, Generator& gen, int64_t layer_index) : config_(c) {
   const bool gpt2 = c.family == Family::gpt2;
   norm1_ = register_module(gpt2 ? "ln_1" : "input_layernorm", make_norm(c));
-  attn_ = register_module(gpt2 ? "attn" : "self_attn", std::make_shared<CausalSelfAttention>(c, gen));
+  attn_ = register_module(gpt2 ? "attn" : "self_attn", std::make_shared<CausalSelfAttention>(c, gen, layer_index));
   norm2_ = register_module(gpt2 ? "ln_2" : "post_attention_layernorm", make_norm(c));
   mlp_ = register_module("mlp", std::make_shared<MLP>(c, gen));
 }
@@ -109,7 +149,7 @@ TransformerLM::TransformerLM(const ModelConfig& c, uint64_t seed) : config_(c) {
   if (gpt2) pos_emb_ = body->register_module("wpe", std::make_shared<Embedding>(c.block_size, c.n_embd, gen));
   auto layers = body->register_module(gpt2 ? "h" : "layers", std::make_shared<Container>());
   for (int64_t i = 0; i < c.n_layer; ++i)
-    blocks_.push_back(layers->register_module(std::to_string(i), std::make_shared<Block>(c, gen)));
+    blocks_.push_back(layers->register_module(std::to_string(i), std::make_shared<Block>(c, gen, i)));
   final_norm_ = body->register_module(gpt2 ? "ln_f" : "norm", make_norm(c));
   if (!c.tie_embeddings) lm_head_ = register_module("lm_head", std::make_shared<Linear>(c.n_embd, c.vocab_size, false, gen));
 }
@@ -117,11 +157,13 @@ TransformerLM::TransformerLM(const ModelConfig& c, uint64_t seed) : config_(c) {
 Tensor TransformerLM::forward(const Tensor& ids, const ForwardContext& ctx) const {
   FORGE_CHECK(ids.dim() == 2, "model forward: token ids must be (B, T), got " << shape_str(ids.shape()));
   const int64_t T = ids.size(1);
-  FORGE_CHECK(T <= config_.block_size || config_.family == Family::llama,
-              "model forward: sequence length " << T << " exceeds model.block_size " << config_.block_size);
+  const int64_t past = ctx.cache ? ctx.cache->length : 0;
+  FORGE_CHECK(past + T <= config_.block_size || config_.family == Family::llama,
+              "model forward: sequence length " << past + T << " exceeds model.block_size " << config_.block_size);
   Tensor x = tok_emb_->forward(ids);  // (B, T, C)
   if (pos_emb_) {
-    Tensor pos = ctx.positions.defined() ? ctx.positions : Tensor::arange(T, DType::i64);
+    Tensor pos = ctx.positions.defined() ? ctx.positions
+                                         : position_range(past, T);
     x = ops::add(x, pos_emb_->forward(pos));
   }
   x = maybe_dropout(x, config_, ctx);
@@ -136,6 +178,7 @@ Tensor TransformerLM::forward(const Tensor& ids, const ForwardContext& ctx) cons
       x = block->forward(x, ctx);
     }
   }
+  if (ctx.cache) ctx.cache->length += T;
   x = norm_forward(*final_norm_, x);
   return ops::linear(x, lm_head_ ? lm_head_->weight : tok_emb_->weight);  // (B, T, V)
 }

@@ -24,21 +24,32 @@ class Container : public Module {
   using Module::register_parameter;
 };
 
+// Keys and values of past positions, per layer, for incremental decoding.
+struct KVCache {
+  std::vector<Tensor> keys, values;  // per layer: (B, Hkv, L, D)
+  int64_t length = 0;                // positions already cached
+};
+
 struct ForwardContext {
   bool training = false;
   Generator* dropout_gen = nullptr;  // required when training with dropout > 0
   Tensor positions;                  // optional i64 (T) or (B, T); default 0..T-1
   Tensor doc_ids;                    // optional (B, T): attention stays inside each document
+  KVCache* cache = nullptr;          // decoding: new tokens attend to the cached ones too (no grad)
 };
 
 class CausalSelfAttention : public Module {
  public:
-  CausalSelfAttention(const ModelConfig& config, Generator& gen);
+  CausalSelfAttention(const ModelConfig& config, Generator& gen, int64_t layer_index);
   // x: (B, T, C) -> (B, T, C)
   Tensor forward(const Tensor& x, const ForwardContext& ctx) const;
 
  private:
+  // q: (B, H, t, D), k/v: (B, Hkv, t, D) of the new tokens -> (B, H, t, D), using the cache.
+  Tensor attend(const Tensor& q, const Tensor& k, const Tensor& v, const ForwardContext& ctx) const;
+
   ModelConfig config_;
+  int64_t layer_index_;
   std::shared_ptr<Linear> c_attn_, c_proj_;                  // gpt2
   std::shared_ptr<Linear> q_proj_, k_proj_, v_proj_, o_proj_;  // llama
 };
@@ -56,7 +67,7 @@ class MLP : public Module {
 
 class Block : public Module {
  public:
-  Block(const ModelConfig& config, Generator& gen);
+  Block(const ModelConfig& config, Generator& gen, int64_t layer_index);
   Tensor forward(const Tensor& x, const ForwardContext& ctx) const;
 
  private:
@@ -72,7 +83,8 @@ class TransformerLM : public Module {
   TransformerLM(const ModelConfig& config, uint64_t seed);
   const ModelConfig& config() const { return config_; }
 
-  // ids: (B, T) integer -> logits (B, T, V).
+  // ids: (B, T) integer -> logits (B, T, V). With ctx.cache, ids are the tokens
+  // after the cached ones and positions continue from the cache's length.
   Tensor forward(const Tensor& ids, const ForwardContext& ctx) const;
   // Mean cross-entropy of logits (B, T, V) against targets (B, T); ignore_index -100.
   static Tensor loss(const Tensor& logits, const Tensor& targets);

@@ -143,7 +143,7 @@ inline vec_t<float> exp_vec(vec_t<float> x) {
   const float kMagic = 12582912.0f;
   const V t = xc * 1.44269504088896341f + kMagic;
   const V n = t - kMagic;
-  const vi8 ni = reinterpret_cast<const vi8&>(t) - std::bit_cast<int32_t>(kMagic);
+  const vi8 ni = std::bit_cast<vi8>(t) - std::bit_cast<int32_t>(kMagic);
   const V r = (xc - n * 0.693145751953125f) - n * 1.428606765330187e-06f;
   V p = V{} + 1.0f / 720.0f;
   p = p * r + 1.0f / 120.0f;
@@ -153,7 +153,7 @@ inline vec_t<float> exp_vec(vec_t<float> x) {
   p = p * r + 1.0f;
   p = p * r + 1.0f;
   const vi8 bits = (ni + 127) << 23;
-  const V two_n = reinterpret_cast<const V&>(bits);
+  const V two_n = std::bit_cast<V>(bits);
   return x < lo ? V{} : p * two_n;
 }
 
