@@ -101,8 +101,13 @@ Trainer::Trainer(Recipe recipe) : s_(std::make_unique<State>()) {
   so.min_lr = r.min_lr();
   so.warmup_steps = r.schedule.warmup_steps;
   so.total_steps = s.total_steps;
-  so.decay_steps = r.schedule.decay_steps > 0 ? r.schedule.decay_steps
-                                              : static_cast<int64_t>(r.schedule.decay_fraction * s.total_steps);
+  if (r.schedule.name == "wsd") {
+    so.decay_steps = r.schedule.decay_steps > 0 ? r.schedule.decay_steps
+                                                : static_cast<int64_t>(r.schedule.decay_fraction * s.total_steps);
+  } else if (r.schedule.decay_steps > 0) {
+    // cosine/linear decay over decay_steps after warmup, then hold min_lr (docs/recipe-reference.md).
+    so.total_steps = r.schedule.warmup_steps + r.schedule.decay_steps;
+  }
   s.schedule = optim::make_schedule(r.schedule.name, so);
 }
 
