@@ -1,18 +1,21 @@
 // ModelConfig validation and the preset registry.
 #include "nn/config.h"
 
+#include <algorithm>
 #include <map>
 
 #include "common/error.h"
 
 namespace forge::nn {
 
-int64_t ModelConfig::ffn_dim() const {
-  if (ffn_hidden > 0) return ffn_hidden;
+int64_t default_ffn_hidden(Family family, int64_t n_embd) {
   if (family == Family::gpt2) return 4 * n_embd;
-  const int64_t h = 8 * n_embd / 3;
-  return (h + 31) / 32 * 32;
+  constexpr int64_t kMultiple = 256;  // Llama's `multiple_of`
+  const int64_t raw = (8 * n_embd + 2) / 3;  // ceil(8/3 * n_embd)
+  return std::max(kMultiple, (raw + kMultiple - 1) / kMultiple * kMultiple);
 }
+
+int64_t ModelConfig::ffn_dim() const { return ffn_hidden > 0 ? ffn_hidden : default_ffn_hidden(family, n_embd); }
 
 void ModelConfig::validate() const {
   FORGE_CHECK(n_layer >= 1, "model.n_layer must be >= 1, got " << n_layer);
@@ -41,26 +44,37 @@ Family family_from_name(const std::string& name) {
 }
 
 namespace {
+ModelConfig make(Family family, int64_t n_layer, int64_t n_head, int64_t n_kv_head, int64_t n_embd,
+                 int64_t vocab_size, int64_t block_size, int64_t ffn_hidden) {
+  ModelConfig m;
+  m.family = family;
+  m.n_layer = n_layer;
+  m.n_head = n_head;
+  m.n_kv_head = n_kv_head;
+  m.n_embd = n_embd;
+  m.vocab_size = vocab_size;
+  m.block_size = block_size;
+  m.ffn_hidden = ffn_hidden;
+  m.tie_embeddings = family == Family::gpt2;
+  return m;
+}
+
 const std::map<std::string, ModelConfig>& presets() {
-  static const std::map<std::string, ModelConfig> p = [] {
-    std::map<std::string, ModelConfig> m;
-    ModelConfig g;
-    g.family = Family::gpt2;
-    g.n_layer = 12; g.n_head = 12; g.n_embd = 768; g.vocab_size = 50257; g.block_size = 1024;
-    m["gpt2-124m"] = g;
-    g.n_layer = 24; g.n_head = 16; g.n_embd = 1024;
-    m["gpt2-350m"] = g;
-    g.n_layer = 2; g.n_head = 2; g.n_embd = 32; g.vocab_size = 64; g.block_size = 16;
-    m["gpt2-test"] = g;
-    ModelConfig l;
-    l.family = Family::llama; l.tie_embeddings = false; l.norm_eps = 1e-5;
-    l.n_layer = 8; l.n_head = 8; l.n_kv_head = 4; l.n_embd = 512; l.vocab_size = 32000; l.block_size = 1024;
-    l.ffn_hidden = 1376;
-    m["llama-tiny"] = l;
-    l.n_layer = 2; l.n_head = 4; l.n_kv_head = 2; l.n_embd = 32; l.vocab_size = 64; l.block_size = 16; l.ffn_hidden = 64;
-    m["llama-test"] = l;
-    return m;
-  }();
+  using enum Family;
+  static const std::map<std::string, ModelConfig> p = {
+      //                       L   H   KV  C     vocab  block  ffn
+      {"gpt2-124m", make(gpt2, 12, 12, 12, 768, 50257, 1024, 3072)},
+      {"gpt2-350m", make(gpt2, 24, 16, 16, 1024, 50257, 1024, 4096)},
+      {"gpt2-774m", make(gpt2, 36, 20, 20, 1280, 50257, 1024, 5120)},
+      {"gpt2-1558m", make(gpt2, 48, 25, 25, 1600, 50257, 1024, 6400)},
+      // ~56M parameters with a 32k vocabulary: a fast Llama for experiments.
+      {"llama-tiny", make(llama, 8, 8, 4, 512, 32000, 1024, 1376)},
+      // TinyLlama-1.1B's shape.
+      {"llama-1.1b", make(llama, 22, 32, 4, 2048, 32000, 2048, 5632)},
+      // Unit-test sizes (tests/data/model_golden was made with these).
+      {"gpt2-test", make(gpt2, 2, 2, 2, 32, 64, 16, 128)},
+      {"llama-test", make(llama, 2, 4, 2, 32, 64, 16, 64)},
+  };
   return p;
 }
 }  // namespace

@@ -18,7 +18,7 @@ struct ModelConfig {
   int64_t n_embd = 64;
   int64_t vocab_size = 256;
   int64_t block_size = 64;   // longest sequence (GPT-2's learned positions)
-  int64_t ffn_hidden = 0;    // 0 = 4 * n_embd (gpt2) or Llama's 8/3 rule rounded to 32
+  int64_t ffn_hidden = 0;    // 0 = default_ffn_hidden(family, n_embd)
   double rope_theta = 10000.0;
   double norm_eps = 1e-5;
   double dropout = 0.0;
@@ -35,10 +35,13 @@ struct ModelConfig {
 };
 
 const char* family_name(Family f);
+// MLP width when none is given: 4 * n_embd (gpt2); ceil(8/3 * n_embd) rounded up to a multiple of 256 (llama).
+int64_t default_ffn_hidden(Family family, int64_t n_embd);
 Family family_from_name(const std::string& name);
 
-// Named presets: gpt2-124m, gpt2-350m, llama-tiny, and the small test sizes
-// gpt2-test and llama-test. Unknown names are errors listing the known ones.
+// Named presets: gpt2-124m/350m/774m/1558m, llama-tiny, llama-1.1b, and the small
+// test sizes gpt2-test and llama-test. Unknown names are errors listing the known ones.
+// This is the one preset table; recipes' `model.preset` reads it.
 ModelConfig preset(const std::string& name);
 std::vector<std::string> preset_names();
 

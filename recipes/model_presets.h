@@ -1,8 +1,8 @@
 // Named model sizes (`model.preset`) and per-family rules (`model.family`):
 // the tables the recipe loader resolves a model section against.
 //
-// A preset is a complete ModelConfig; keys given next to `model.preset`
-// override its values. A family gives the defaults and the constraints of an
+// A preset is a complete ModelConfig taken from nn's preset table (nn/config.h);
+// keys given next to `model.preset` override its values. A family gives the defaults and the constraints of an
 // architecture (grouped-query attention, tied LM head, RoPE, FFN width rule),
 // so the loader validates with table look-ups instead of if/else over names.
 #pragma once
@@ -19,7 +19,6 @@ struct ModelFamily {
   bool supports_gqa;       // n_kv_head may be smaller than n_head
   bool requires_tied;      // the LM head must be tied to the token embedding
   bool uses_rope;          // head_dim must be even
-  int ffn_multiple_of;     // 0: ffn_hidden = 4 * n_embd; else round 8/3 * n_embd up to this
   ModelConfig defaults;    // rope_theta, norm_eps, dropout, tie_embeddings
 };
 
@@ -31,7 +30,7 @@ std::vector<std::string> model_family_names();
 const ModelConfig* find_model_preset(const std::string& name);
 std::vector<std::string> model_preset_names();
 
-// ffn_hidden when a recipe leaves it at 0.
+// ffn_hidden when a recipe leaves it at 0 (nn::default_ffn_hidden).
 int default_ffn_hidden(const ModelFamily& family, int n_embd);
 
 }  // namespace forge::recipes

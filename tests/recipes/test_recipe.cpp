@@ -58,15 +58,15 @@ TEST(Recipe, DefaultsAndPresetExpansion) {
   EXPECT_EQ(r.model.n_head, 2);
   EXPECT_EQ(r.model.n_kv_head, 2);
   EXPECT_EQ(r.model.n_embd, 32);
-  EXPECT_EQ(r.model.vocab_size, 256);
-  EXPECT_EQ(r.model.block_size, 64);
+  EXPECT_EQ(r.model.vocab_size, 64);
+  EXPECT_EQ(r.model.block_size, 16);
   EXPECT_EQ(r.model.ffn_hidden, 128);
   EXPECT_TRUE(r.model.tie_embeddings);
   EXPECT_EQ(r.model.dropout, 0.0);
   EXPECT_EQ(r.data.train, "shards/train_*.h5");
   EXPECT_EQ(r.data.val, "");
   EXPECT_EQ(r.data.batch_size, 8);
-  EXPECT_EQ(r.data.seq_len, 64);  // = block_size
+  EXPECT_EQ(r.data.seq_len, 16);  // = block_size
   EXPECT_EQ(r.data.grad_accum, 1);
   EXPECT_EQ(r.data.order, DataOrder::random);
   EXPECT_EQ(r.optim.name, "adamw");
@@ -120,7 +120,7 @@ train: {max_steps: 1}
                                     "data: {train: x.h5}\ntrain: {max_steps: 1}\n", "t.yaml");
   EXPECT_EQ(tuned.model.n_layer, 3);
   EXPECT_EQ(tuned.model.n_kv_head, 4);
-  EXPECT_EQ(tuned.model.ffn_hidden, 96);
+  EXPECT_EQ(tuned.model.ffn_hidden, 64);
 }
 
 TEST(Recipe, EveryPresetLoadsAndNamesAreUnique) {
