@@ -8,7 +8,7 @@
 
 namespace forge::recipes {
 
-MetricsLog::MetricsLog(const std::string& run_dir) : path_(run_dir + "/metrics.jsonl") {
+MetricsLog::MetricsLog(const std::string& run_dir) : path_(run_dir + "/metrics.jsonl"), tensorboard_(run_dir) {
   std::error_code ec;
   std::filesystem::create_directories(run_dir, ec);
   file_ = std::fopen(path_.c_str(), "a");
@@ -37,6 +37,7 @@ void MetricsLog::write(const std::vector<std::pair<std::string, double>>& fields
   line += "}\n";
   FORGE_CHECK(std::fputs(line.c_str(), file_) >= 0 && std::fflush(file_) == 0,
               "cannot write to '" << path_ << "' (disk full?)");
+  tensorboard_.write(fields);
 }
 
 std::string format_duration(double s) {

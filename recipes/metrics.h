@@ -1,5 +1,6 @@
-// Where training reports go: the console progress line and metrics.jsonl
-// (one JSON object per line, flushed at every write so it can be tailed).
+// Where training reports go: the console progress line, metrics.jsonl (one
+// JSON object per line, flushed at every write so it can be tailed) and the
+// same records as TensorBoard events (tensorboard.h), also flushed each write.
 #pragma once
 
 #include <cstdio>
@@ -7,22 +8,27 @@
 #include <string>
 #include <vector>
 
+#include "recipes/tensorboard.h"
+
 namespace forge::recipes {
 
 class MetricsLog {
  public:
-  // Appends to run_dir/metrics.jsonl (created if missing).
+  // Appends to run_dir/metrics.jsonl (created if missing) and starts a new
+  // TensorBoard event file in run_dir.
   explicit MetricsLog(const std::string& run_dir);
   ~MetricsLog();
   MetricsLog(const MetricsLog&) = delete;
   MetricsLog& operator=(const MetricsLog&) = delete;
 
-  // One line: {"step": 10, "loss": 3.2, ...}; keys in the given order.
+  // One line: {"step": 10, "loss": 3.2, ...}; keys in the given order. The
+  // same record goes to TensorBoard (train/loss, ..., val/loss).
   void write(const std::vector<std::pair<std::string, double>>& fields);
 
  private:
   std::FILE* file_ = nullptr;
   std::string path_;
+  TensorBoardWriter tensorboard_;
 };
 
 // "1h02m", "3m20s", "12s"
