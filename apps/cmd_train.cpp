@@ -5,6 +5,7 @@
 
 #include "apps/commands.h"
 #include "common/error.h"
+#include "distributed/world.h"
 #include "recipes/recipe.h"
 #include "recipes/trainer.h"
 
@@ -20,8 +21,10 @@ int train(int argc, char** argv) {
     overrides.emplace_back(argv[i]);
   }
   recipes::Recipe recipe = recipes::load_recipe(argv[0], overrides);
-  recipes::Trainer trainer(recipe);
+  // Under mpirun (or srun) every rank joins the recipe's dp x tp x pp layout.
+  recipes::Trainer trainer(recipe, distributed::init_world());
   recipes::TrainSummary s = trainer.run();
+  if (distributed::world_rank() != 0) return 0;
   std::printf("done: %lld steps, final loss %.4f", static_cast<long long>(s.steps), s.last_loss);
   if (s.last_val_loss >= 0) std::printf(", val loss %.4f", s.last_val_loss);
   std::printf(" (run dir %s)\n", recipe.run.dir.c_str());
@@ -33,7 +36,8 @@ const bool registered = register_command(
               "usage: forge train RECIPE.yaml [key.path=value ...]\n\n"
               "Runs the training loop a YAML recipe describes (docs/recipe-reference.md).\n"
               "key.path=value arguments override the file, e.g. optim.lr=1e-3 train.max_steps=100.\n"
-              "Writes RUN_DIR/recipe.yaml (resolved) and RUN_DIR/metrics.jsonl.",
+              "Writes RUN_DIR/recipe.yaml (resolved) and RUN_DIR/metrics.jsonl.\n"
+              "Distributed: mpirun -np N forge train RECIPE.yaml parallel.dp=N (docs/distributed.md).",
               train});
 
 }  // namespace

@@ -1,4 +1,5 @@
 // `forge` entry point: dispatches to subcommands; every user error exits 1 with its message.
+// Under mpirun an error on one rank aborts the whole job (distributed/world.h).
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -7,17 +8,18 @@
 #include "apps/commands.h"
 #include "common/error.h"
 #include "common/runtime.h"
+#include "distributed/world.h"
 
 int main(int argc, char** argv) {
   forge::runtime::init(argc, argv);
   const std::string cmd = argc > 1 ? argv[1] : "help";
   try {
-    return forge::apps::run_command(cmd, argc - 2, argv + 2);
+    const int status = forge::apps::run_command(cmd, argc - 2, argv + 2);
+    forge::distributed::finalize_world();
+    return status;
   } catch (const forge::Error& e) {
-    std::fprintf(stderr, "forge %s: error: %s\n", cmd.c_str(), e.what());
-    return 1;
+    return forge::distributed::report_error("forge " + cmd, e, false);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "forge %s: internal error: %s\n", cmd.c_str(), e.what());
-    return 1;
+    return forge::distributed::report_error("forge " + cmd, e, true);
   }
 }

@@ -6,7 +6,8 @@
 
 namespace forge::nn {
 
-FlatParameters::FlatParameters(const Module& module) {
+FlatParameters::FlatParameters(const Module& module, int64_t pad_multiple) {
+  FORGE_CHECK(pad_multiple >= 1, "FlatParameters: pad_multiple must be >= 1, got " << pad_multiple);
   auto params = module.named_parameters();
   std::map<DType, int64_t> totals;
   std::vector<int64_t> offsets;
@@ -17,7 +18,8 @@ FlatParameters::FlatParameters(const Module& module) {
     offsets.push_back(total);
     total += p.numel();
   }
-  for (const auto& [dtype, total] : totals) {
+  for (auto& [dtype, total] : totals) {
+    total = (total + pad_multiple - 1) / pad_multiple * pad_multiple;
     FlatBuffer& b = buffers_[dtype];
     b.params = Tensor::zeros({total}, dtype);
     b.grads = Tensor::zeros({total}, dtype);

@@ -30,7 +30,9 @@ struct FlatBuffer {
 
 class FlatParameters {
  public:
-  explicit FlatParameters(const Module& module);
+  // pad_multiple: each buffer's length is rounded up to a multiple of it (zero
+  // padding at the end), so ZeRO can cut it into equal per-rank shards.
+  explicit FlatParameters(const Module& module, int64_t pad_multiple = 1);
   const std::map<DType, FlatBuffer>& buffers() const { return buffers_; }
   // Zeros every gradient with one fill per dtype.
   void zero_grads();

@@ -35,6 +35,13 @@ class Optimizer {
   // State tensors by "<param name>/<state name>" (e.g. "h.0.attn.c_attn.weight/exp_avg"),
   // created on first use; loading a checkpoint writes into them.
   std::map<std::string, Tensor>& state() { return state_; }
+  // Sharded optimizers (ZeRO-1, optim/zero_adamw.h) hold only this rank's share
+  // of the state. Before a checkpoint is saved, gather_state() (collective over
+  // the data-parallel group) makes state() hold every parameter's whole state;
+  // after state() was filled from a checkpoint, load_state() takes this rank's
+  // share of it. Both are no-ops for optimizers that keep whole state.
+  virtual void gather_state() {}
+  virtual void load_state() {}
 
  protected:
   Optimizer(std::vector<ParamGroup> groups, double lr);

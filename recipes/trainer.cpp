@@ -10,10 +10,13 @@
 #include "autograd/grad_mode.h"
 #include "autograd/ops.h"
 #include "data/loader.h"
+#include "distributed/grad_reducer.h"
+#include "distributed/layout.h"
 #include "nn/flat_parameters.h"
 #include "nn/transformer.h"
 #include "optim/optimizer.h"
 #include "optim/schedule.h"
+#include "optim/zero_adamw.h"
 #include "recipes/metrics.h"
 
 namespace forge::recipes {
@@ -52,6 +55,32 @@ std::vector<optim::ParamGroup> param_groups(const nn::Module& model, double weig
   return {decay, no_decay};
 }
 
+// Weight of this dp rank's mean loss so that averaging the ranks' gradients gives
+// the gradient of the mean over every trained token of the global micro-batch:
+// dp * (this rank's trained tokens) / (all ranks' trained tokens). Collective.
+double dp_loss_weight(const distributed::Layout& layout, const Tensor& targets) {
+  const int64_t* t = targets.data<int64_t>();
+  int64_t mine = 0;
+  for (int64_t i = 0; i < targets.numel(); ++i) mine += t[i] != -100;
+  Tensor count = Tensor::full({1}, static_cast<double>(mine));
+  layout.dp_group->all_reduce(count, distributed::ReduceOp::sum)->wait();
+  const double all = count.item();
+  return all > 0 ? static_cast<double>(layout.dp) * static_cast<double>(mine) / all : 1.0;
+}
+
+// The mean over the dp ranks of a per-rank value (in double: each rank's value as
+// two floats, high and low part, gathered and summed in rank order). Collective.
+double global_mean(const distributed::Layout& layout, double value) {
+  if (layout.dp == 1) return value;
+  const float high = static_cast<float>(value);
+  Tensor parts = Tensor::from_vector(std::vector<float>{high, static_cast<float>(value - double(high))}, {2});
+  Tensor all = Tensor::empty({2 * int64_t(layout.dp)});
+  layout.dp_group->all_gather(parts, all)->wait();
+  double total = 0.0;
+  for (int r = 0; r < layout.dp; ++r) total += double(all.data<float>()[2 * r]) + double(all.data<float>()[2 * r + 1]);
+  return total / static_cast<double>(layout.dp);
+}
+
 }  // namespace
 
 struct Trainer::State {
@@ -64,33 +93,57 @@ struct Trainer::State {
   std::unique_ptr<data::TokenLoader> train_data, val_data;
   Generator dropout_gen;
   int64_t total_steps = 0;
+  // Distributed training (docs/distributed.md): the layout, and either the
+  // bucketed gradient all-reduce or the ZeRO-1 optimizer (which reduce-scatters).
+  distributed::Layout layout;
+  std::unique_ptr<distributed::GradBucketReducer> reducer;
+  optim::ZeroAdamW* zero = nullptr;  // = optimizer when parallel.zero is 1
+  bool writer() const { return layout.rank == 0; }
 };
 
-Trainer::Trainer(Recipe recipe) : s_(std::make_unique<State>()) {
+Trainer::Trainer(Recipe recipe) : Trainer(std::move(recipe), std::make_shared<distributed::SingleProcessGroup>()) {}
+
+Trainer::Trainer(Recipe recipe, std::shared_ptr<distributed::ProcessGroup> world) : s_(std::make_unique<State>()) {
   State& s = *s_;
   s.recipe = std::move(recipe);
   const Recipe& r = s.recipe;
+  s.layout = distributed::Layout::create(std::move(world), r.parallel.dp, r.parallel.tp, r.parallel.pp);
+  FORGE_CHECK(s.layout.tp == 1 && s.layout.pp == 1,
+              "parallel.tp and parallel.pp > 1 are not implemented yet (got " << s.layout.str()
+                                                                              << "); use data parallelism (parallel.dp)");
+  const int dp = s.layout.dp;
   FORGE_CHECK(r.precision == Precision::fp32,
               "precision '" << to_string(r.precision) << "' is not supported on the CPU path yet; use precision: fp32");
   s.config = model_config_of(r);
   s.model = std::make_unique<nn::TransformerLM>(s.config, static_cast<uint64_t>(r.seed));
   s.model->set_activation_checkpointing(r.train.activation_checkpointing);
-  s.flat = std::make_unique<nn::FlatParameters>(*s.model);
+  // Every rank initialises the same weights from the seed; ZeRO-1 needs buffers that split into dp equal shards.
+  s.flat = std::make_unique<nn::FlatParameters>(*s.model, r.parallel.zero ? dp : 1);
   s.dropout_gen = Generator(static_cast<uint64_t>(r.seed) * 2654435761ull + 1);
 
   auto order = r.data.order == DataOrder::sequential ? data::Order::sequential : data::Order::random;
   s.train_data = std::make_unique<data::TokenLoader>(r.data.train, r.data.batch_size, r.data.seq_len, order,
-                                                     static_cast<uint64_t>(r.seed), r.data.grad_accum);
+                                                     static_cast<uint64_t>(r.seed), r.data.grad_accum, dp,
+                                                     s.layout.dp_rank);
   FORGE_CHECK(s.train_data->vocab_size() <= s.config.vocab_size,
               "data.train was tokenized with a vocabulary of " << s.train_data->vocab_size()
                                                                << " tokens, larger than model.vocab_size " << s.config.vocab_size);
   if (!r.data.val.empty())
     s.val_data = std::make_unique<data::TokenLoader>(r.data.val, r.data.batch_size, r.data.seq_len,
                                                      data::Order::sequential, static_cast<uint64_t>(r.seed));
-  s.total_steps = r.total_steps(1);
+  s.total_steps = r.total_steps(dp);
 
   auto groups = param_groups(*s.model, r.optim.weight_decay);
-  if (r.optim.name == "sgd") {
+  const nn::FlatBuffer& fp32 = s.flat->buffers().at(DType::f32);
+  if (r.parallel.zero == 1) {
+    FORGE_CHECK(r.optim.name == "adamw", "parallel.zero: 1 shards AdamW state; optim.name '" << r.optim.name
+                                                                                           << "' is not supported with it");
+    auto zero = std::make_unique<optim::ZeroAdamW>(
+        groups, optim::AdamWOptions{r.optim.lr, r.optim.betas[0], r.optim.betas[1], r.optim.eps}, fp32.params,
+        fp32.grads, s.layout.dp_group);
+    s.zero = zero.get();
+    s.optimizer = std::move(zero);
+  } else if (r.optim.name == "sgd") {
     s.optimizer = std::make_unique<optim::SGD>(groups, optim::SGDOptions{r.optim.lr, r.optim.momentum});
   } else {
     s.optimizer = std::make_unique<optim::AdamW>(
@@ -109,6 +162,8 @@ Trainer::Trainer(Recipe recipe) : s_(std::make_unique<State>()) {
     so.total_steps = r.schedule.warmup_steps + r.schedule.decay_steps;
   }
   s.schedule = optim::make_schedule(r.schedule.name, so);
+  if (dp > 1 && !s.zero)
+    s.reducer = std::make_unique<distributed::GradBucketReducer>(fp32.grads, s.model->parameters(), s.layout.dp_group);
 }
 
 Trainer::~Trainer() = default;
@@ -133,20 +188,24 @@ double Trainer::evaluate(int64_t steps) {
 TrainSummary Trainer::run() {
   State& s = *s_;
   const Recipe& r = s.recipe;
-  std::filesystem::create_directories(r.run.dir);
-  {
+  // Only world rank 0 writes the run directory and prints.
+  std::unique_ptr<MetricsLog> metrics;
+  if (s.writer()) {
+    std::filesystem::create_directories(r.run.dir);
     std::ofstream out(r.run.dir + "/recipe.yaml");
     FORGE_CHECK(out.good(), "cannot write '" << r.run.dir << "/recipe.yaml' (is run.dir writable?)");
     out << dump(r);
+    metrics = std::make_unique<MetricsLog>(r.run.dir);
   }
-  MetricsLog metrics(r.run.dir);
   const int64_t accum = r.data.grad_accum;
-  const int64_t tokens_per_step = r.tokens_per_step(1);
+  const int dp = s.layout.dp;
+  const int64_t tokens_per_step = r.tokens_per_step(dp);
   const double flops_per_token = s.config.flops_per_token(s.model->num_parameters(), r.data.seq_len);
   std::vector<Tensor> params = s.model->parameters();
-  std::printf("model: %s, %lld parameters; %lld steps of %lld tokens\n", nn::family_name(s.config.family),
-              static_cast<long long>(s.model->num_parameters()), static_cast<long long>(s.total_steps),
-              static_cast<long long>(tokens_per_step));
+  if (s.writer())
+    std::printf("model: %s, %lld parameters; %lld steps of %lld tokens; layout %s\n", nn::family_name(s.config.family),
+                static_cast<long long>(s.model->num_parameters()), static_cast<long long>(s.total_steps),
+                static_cast<long long>(tokens_per_step), s.layout.str().c_str());
 
   using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
@@ -163,13 +222,22 @@ TrainSummary Trainer::run() {
     for (int64_t a = 0; a < accum; ++a) {
       data::Batch b = s.train_data->batch(step, a);
       Tensor loss = nn::TransformerLM::loss(s.model->forward(b.inputs, ctx), b.targets);
-      loss_sum += loss.item();
-      (accum > 1 ? ops::mul_scalar(loss, 1.0 / static_cast<double>(accum)) : loss).backward();
+      // dp ranks average gradients, so each rank weighs its mean loss by its share of
+      // the global batch's trained tokens (1 unless a loss mask makes the shares unequal).
+      const double weight = dp > 1 ? dp_loss_weight(s.layout, b.targets) : 1.0;
+      loss_sum += weight * loss.item();
+      if (s.reducer) s.reducer->set_sync(a + 1 == accum);
+      const double scale = weight / static_cast<double>(accum);
+      (scale != 1.0 ? ops::mul_scalar(loss, scale) : loss).backward();
     }
-    const double loss = loss_sum / static_cast<double>(accum);
+    if (s.reducer) s.reducer->finish();
+    if (s.zero) s.zero->reduce_gradients();
+    const double loss = global_mean(s.layout, loss_sum) / static_cast<double>(accum);
+    summary.losses.push_back(loss);
     FORGE_CHECK(std::isfinite(loss), "training diverged: loss is " << loss << " at step " << step + 1
                                                                      << " (lower optim.lr or enable optim.grad_clip)");
-    const double grad_norm = optim::clip_grad_norm(params, r.optim.grad_clip);
+    const double grad_norm =
+        s.zero ? s.zero->clip_grad_norm(r.optim.grad_clip) : optim::clip_grad_norm(params, r.optim.grad_clip);
     const double lr = s.schedule(step);
     s.optimizer->set_lr(lr);
     s.optimizer->step();
@@ -178,7 +246,7 @@ TrainSummary Trainer::run() {
     summary.last_loss = loss;
 
     const bool last = step + 1 == s.total_steps;
-    if ((step + 1) % r.train.log_interval == 0 || last) {
+    if (((step + 1) % r.train.log_interval == 0 || last) && s.writer()) {
       const auto now = Clock::now();
       const double dt = std::chrono::duration<double>(now - window_start).count();
       const double tps = static_cast<double>(window_steps * tokens_per_step) / std::max(dt, 1e-9);
@@ -189,7 +257,7 @@ TrainSummary Trainer::run() {
                   static_cast<long long>(step + 1), static_cast<long long>(s.total_steps), loss, lr, grad_norm, tps,
                   100.0 * mfu, format_duration(eta).c_str());
       std::fflush(stdout);
-      metrics.write({{"step", double(step + 1)}, {"loss", loss}, {"lr", lr}, {"grad_norm", grad_norm},
+      metrics->write({{"step", double(step + 1)}, {"loss", loss}, {"lr", lr}, {"grad_norm", grad_norm},
                      {"tokens", double((step + 1) * tokens_per_step)}, {"tokens_per_s", tps}, {"mfu", mfu}});
       summary.tokens_per_s = tps;
       window_start = Clock::now();
@@ -197,8 +265,10 @@ TrainSummary Trainer::run() {
     }
     if (s.val_data && r.train.eval_interval > 0 && ((step + 1) % r.train.eval_interval == 0 || last)) {
       const double val = evaluate(r.train.eval_steps);
-      std::printf("step %6lld | val loss %.4f\n", static_cast<long long>(step + 1), val);
-      metrics.write({{"step", double(step + 1)}, {"val_loss", val}});
+      if (s.writer()) {
+        std::printf("step %6lld | val loss %.4f\n", static_cast<long long>(step + 1), val);
+        metrics->write({{"step", double(step + 1)}, {"val_loss", val}});
+      }
       summary.last_val_loss = val;
       window_start = Clock::now();  // evaluation time is not training throughput
     }

@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "recipes/recipe.h"
 
@@ -12,6 +13,10 @@ namespace forge::nn {
 class TransformerLM;
 struct ModelConfig;
 }  // namespace forge::nn
+
+namespace forge::distributed {
+class ProcessGroup;
+}  // namespace forge::distributed
 
 namespace forge::recipes {
 
@@ -23,11 +28,15 @@ struct TrainSummary {
   double last_loss = 0.0;
   double last_val_loss = -1.0;  // < 0 when never evaluated
   double tokens_per_s = 0.0;
+  std::vector<double> losses;  // training loss of every step (the global batch's, same on every rank)
 };
 
 class Trainer {
  public:
   explicit Trainer(Recipe recipe);
+  // A trainer that joins the recipe's dp x tp x pp layout over `world` (collective;
+  // distributed/layout.h). Only world rank 0 writes the run directory and prints.
+  Trainer(Recipe recipe, std::shared_ptr<distributed::ProcessGroup> world);
   ~Trainer();
   TrainSummary run();
   const nn::TransformerLM& model() const;
