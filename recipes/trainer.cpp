@@ -18,6 +18,7 @@
 #include "optim/schedule.h"
 #include "optim/zero_adamw.h"
 #include "recipes/metrics.h"
+#include "recipes/training_sample.h"
 
 namespace forge::recipes {
 
@@ -91,6 +92,7 @@ struct Trainer::State {
   std::unique_ptr<optim::Optimizer> optimizer;
   optim::Schedule schedule;
   std::unique_ptr<data::TokenLoader> train_data, val_data;
+  std::unique_ptr<TrainingSampler> sampler;  // when data.tokenizer is set
   Generator dropout_gen;
   int64_t total_steps = 0;
   // Distributed training (docs/distributed.md): the layout, and either the
@@ -131,6 +133,10 @@ Trainer::Trainer(Recipe recipe, std::shared_ptr<distributed::ProcessGroup> world
   if (!r.data.val.empty())
     s.val_data = std::make_unique<data::TokenLoader>(r.data.val, r.data.batch_size, r.data.seq_len,
                                                      data::Order::sequential, static_cast<uint64_t>(r.seed));
+  if (!r.data.tokenizer.empty()) {
+    const data::TokenLoader& first = s.val_data ? *s.val_data : *s.train_data;  // batch() is pure: no state moves
+    s.sampler = std::make_unique<TrainingSampler>(r, s.config, first.batch(0, 0).inputs.data<int64_t>()[0]);
+  }
   s.total_steps = r.total_steps(dp);
 
   auto groups = param_groups(*s.model, r.optim.weight_decay);
@@ -271,6 +277,11 @@ TrainSummary Trainer::run() {
       }
       summary.last_val_loss = val;
       window_start = Clock::now();  // evaluation time is not training throughput
+    }
+    if (s.sampler && s.writer() && (last || (r.train.sample_interval > 0 && (step + 1) % r.train.sample_interval == 0))) {
+      std::printf("step %6lld | sample: %s\n", static_cast<long long>(step + 1), s.sampler->sample(*s.model).c_str());
+      std::fflush(stdout);
+      window_start = Clock::now();  // sampling time is not training throughput
     }
   }
   return summary;
