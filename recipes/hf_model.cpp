@@ -327,13 +327,13 @@ void write_hf_model(const std::string& safetensors_path, const ModelConfig& conf
 }
 
 HfModel read_hf_model(const std::string& safetensors_path) {
+  const SafetensorsFile file(safetensors_path);
   const fs::path config_path = fs::path(safetensors_path).parent_path() / "config.json";
   FORGE_CHECK(fs::is_regular_file(config_path), "Hugging Face model '" << safetensors_path << "' needs its config.json next "
                                                                        << "to it; '" << config_path.string()
                                                                        << "' does not exist");
   HfModel m;
   m.config = model_config_from_hf_json(read_text(config_path), config_path.string());
-  const SafetensorsFile file(safetensors_path);
   const Family family = m.config.family;
   const std::string embedding = family == Family::gpt2 ? "transformer.wte.weight" : "model.embed_tokens.weight";
   Tensor stored_head;  // lm_head.weight of a tied model

@@ -12,6 +12,7 @@ packages=(
   nlohmann-json3-dev              # tokenizer files (vocab.json, tokenizer.json)
   libgtest-dev googletest         # unit tests
   python3 python3-numpy python3-torch  # golden values and side-by-side benchmarks
+  python3-venv                    # virtual environments for the PyPI packages of the interop/monitoring tests
   fortunes                        # the default corpus (real English text) for the main job
 )
 
@@ -32,3 +33,9 @@ fi
 # GPT-2 compatibility test; without them that test skips and says why.
 bash "$(dirname "$0")/fetch_gpt2_tokenizer.sh" ||
   echo "setup: could not fetch GPT-2's tokenizer files; TokenizerGpt2 tests will skip" >&2
+
+# Hugging Face `transformers` (PyPI, pinned, in its own venv over Debian's torch)
+# checks forge's safetensors export/import in the interop test; without it
+# that test skips and says why.
+bash "$(dirname "$0")/setup_python_interop.sh" ||
+  echo "setup: could not install Hugging Face transformers; HfTransformers tests will skip" >&2
