@@ -10,6 +10,7 @@ packages=(
   libhdf5-dev                     # checkpoints and token shards
   libyaml-cpp-dev                 # recipes
   nlohmann-json3-dev              # tokenizer files (vocab.json, tokenizer.json)
+  zlib1g-dev                      # deflate for the PNG charts of `forge plot`
   libgtest-dev googletest         # unit tests
   python3 python3-numpy python3-torch  # golden values and side-by-side benchmarks
   python3-venv                    # virtual environments for the PyPI packages of the interop/monitoring tests
@@ -33,6 +34,11 @@ fi
 # GPT-2 compatibility test; without them that test skips and says why.
 bash "$(dirname "$0")/fetch_gpt2_tokenizer.sh" ||
   echo "setup: could not fetch GPT-2's tokenizer files; TokenizerGpt2 tests will skip" >&2
+
+# Python's `tensorboard` (PyPI, in its own venv) reads forge's event files back
+# in the monitoring test; without it that test skips and says why.
+bash "$(dirname "$0")/setup_python_tensorboard.sh" ||
+  echo "setup: could not install Python's tensorboard; MonitoringE2e.TensorBoard* tests will skip" >&2
 
 # Hugging Face `transformers` (PyPI, pinned, in its own venv over Debian's torch)
 # checks forge's safetensors export/import in the interop test; without it
