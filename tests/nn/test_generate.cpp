@@ -3,6 +3,7 @@
 // stop tokens and the errors of bad options.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "autograd/grad_mode.h"
@@ -29,34 +30,37 @@ std::vector<int64_t> random_ids(int64_t n, int64_t vocab, uint64_t seed) {
   return ids;
 }
 
-// Logits (T, V) of `ids` fed through the cache in chunks of the given sizes.
-std::vector<float> cached_logits(const nn::TransformerLM& model, const std::vector<int64_t>& ids,
+// Logits (B, T, V) of `ids` (B, T) fed through the cache in chunks of the given sizes.
+std::vector<float> cached_logits(const nn::TransformerLM& model, const std::vector<int64_t>& ids, int64_t B,
                                  const std::vector<int64_t>& chunks) {
   NoGradGuard no_grad;
+  const int64_t T = static_cast<int64_t>(ids.size()) / B, V = model.config().vocab_size;
   nn::KVCache cache;
   nn::ForwardContext ctx;
   ctx.cache = &cache;
-  std::vector<float> out;
+  std::vector<float> out(static_cast<size_t>(B * T * V));
   int64_t start = 0;
   for (int64_t n : chunks) {
-    std::vector<int64_t> part(ids.begin() + start, ids.begin() + start + n);
-    std::vector<float> l = model.forward(Tensor::from_vector(part, {1, n}), ctx).to_float_vector();
-    out.insert(out.end(), l.begin(), l.end());
+    std::vector<int64_t> part;
+    for (int64_t b = 0; b < B; ++b) part.insert(part.end(), ids.begin() + b * T + start, ids.begin() + b * T + start + n);
+    std::vector<float> l = model.forward(Tensor::from_vector(part, {B, n}), ctx).to_float_vector();  // (B, n, V)
+    for (int64_t b = 0; b < B; ++b)
+      std::copy(l.begin() + b * n * V, l.begin() + (b + 1) * n * V, out.begin() + (b * T + start) * V);
     start += n;
     EXPECT_EQ(cache.length, start);
   }
-  EXPECT_EQ(start, static_cast<int64_t>(ids.size()));
+  EXPECT_EQ(start, T);
   return out;
 }
 
 void expect_cache_matches_recompute(const std::string& preset) {
   auto model = sharp_model(preset, 3);
-  const int64_t T = model->config().block_size, V = model->config().vocab_size;
-  const std::vector<int64_t> ids = random_ids(T, V, 7);
+  const int64_t B = 2, T = model->config().block_size, V = model->config().vocab_size;
+  const std::vector<int64_t> ids = random_ids(B * T, V, 7);
   std::vector<float> full;
   {
     NoGradGuard no_grad;
-    full = model->forward(Tensor::from_vector(ids, {1, T}), nn::ForwardContext{}).to_float_vector();
+    full = model->forward(Tensor::from_vector(ids, {B, T}), nn::ForwardContext{}).to_float_vector();
   }
   double spread = 0.0;  // the logits must be far from uniform for the comparison to mean something
   for (int64_t v = 1; v < V; ++v) spread = std::max(spread, std::fabs(double(full[v]) - full[0]));
@@ -64,11 +68,13 @@ void expect_cache_matches_recompute(const std::string& preset) {
   // Prefill 5, then a chunk of 3 (new tokens attend causally among themselves), then one at a time.
   std::vector<int64_t> chunks = {5, 3};
   for (int64_t i = 8; i < T; ++i) chunks.push_back(1);
-  const std::vector<float> cached = cached_logits(*model, ids, chunks);
+  const std::vector<float> cached = cached_logits(*model, ids, B, chunks);
   ASSERT_EQ(cached.size(), full.size());
-  for (int64_t t = 0; t < T; ++t)
-    for (int64_t v = 0; v < V; ++v)
-      ASSERT_NEAR(cached[t * V + v], full[t * V + v], 1e-5) << preset << " position " << t << " token " << v;
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t t = 0; t < T; ++t)
+      for (int64_t v = 0; v < V; ++v)
+        ASSERT_NEAR(cached[(b * T + t) * V + v], full[(b * T + t) * V + v], 1e-5)
+            << preset << " row " << b << " position " << t << " token " << v;
 }
 
 TEST(Generate, KvCacheLogitsMatchRecomputeGpt2) { expect_cache_matches_recompute("gpt2-test"); }
@@ -83,7 +89,7 @@ TEST(Generate, KvCacheOneTokenAtATimeFromTheStart) {
     NoGradGuard no_grad;
     full = model->forward(Tensor::from_vector(ids, {1, T}), nn::ForwardContext{}).to_float_vector();
   }
-  const std::vector<float> cached = cached_logits(*model, ids, std::vector<int64_t>(T, 1));
+  const std::vector<float> cached = cached_logits(*model, ids, 1, std::vector<int64_t>(T, 1));
   for (size_t i = 0; i < full.size(); ++i) ASSERT_NEAR(cached[i], full[i], 1e-5) << i;
 }
 
