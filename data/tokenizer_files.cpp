@@ -2,6 +2,7 @@
 // files, read and written with nlohmann::json (see tokenizer_files.h).
 #include "data/tokenizer_files.h"
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -100,8 +101,12 @@ std::vector<MergePair> resolve_merges(const std::vector<std::pair<std::string, s
 }
 
 Tokenizer build(const VocabBuilder& vocab, std::vector<MergePair> merges) {
+  // Specials in id order, whatever order the file listed them in (JSON objects
+  // are unordered), so the same tokenizer always has the same fingerprint.
+  std::vector<SpecialToken> specials = vocab.specials;
+  std::sort(specials.begin(), specials.end(), [](const SpecialToken& a, const SpecialToken& b) { return a.id < b.id; });
   try {
-    return Tokenizer(vocab.dense_tokens(), std::move(merges), vocab.specials);
+    return Tokenizer(vocab.dense_tokens(), std::move(merges), std::move(specials));
   } catch (const Error& e) {
     FORGE_THROW("'" << vocab.file.string() << "': " << e.what());
   }
@@ -168,12 +173,30 @@ std::string read_text_file(const fs::path& path) {
 Tokenizer load_gpt2_tokenizer(const fs::path& vocab_json, const fs::path& merges_txt) {
   const Json vocab = parse_json_file(vocab_json);
   FORGE_CHECK(vocab.is_object(), "'" << vocab_json.string() << "': expected a JSON object {\"token\": id, ...}");
+  // Special tokens besides <|endoftext|> are listed in added_tokens.json next to
+  // vocab.json ({"<|im_start|>": 4096, ...}, Hugging Face's GPT-2 convention).
+  std::map<std::string, int64_t> added;
+  const fs::path added_json = vocab_json.parent_path() / "added_tokens.json";
+  std::error_code ec;
+  if (fs::exists(added_json, ec)) {
+    const Json a = parse_json_file(added_json);
+    FORGE_CHECK(a.is_object(), "'" << added_json.string() << "': expected a JSON object {\"token\": id, ...}");
+    for (const auto& [key, value] : a.items()) {
+      FORGE_CHECK(value.is_number_integer(),
+                  "'" << added_json.string() << "': the id of token '" << key << "' is not an integer");
+      added[key] = value.get<int64_t>();
+    }
+  }
   VocabBuilder builder{vocab_json, {}, {}};
   for (const auto& [key, value] : vocab.items()) {
     FORGE_CHECK(value.is_number_integer(),
                 "'" << vocab_json.string() << "': the id of token '" << key << "' is not an integer");
-    builder.add(key, value.get<int64_t>(), key == kEndOfText);
+    auto it = added.find(key);
+    builder.add(key, value.get<int64_t>(), key == kEndOfText || (it != added.end() && it->second == value.get<int64_t>()));
   }
+  builder.file = added_json;
+  for (const auto& [key, id] : added) builder.add(key, id, true);
+  builder.file = vocab_json;
   const std::vector<std::string> tokens = builder.dense_tokens();
 
   const std::string text = read_text_file(merges_txt);
@@ -287,6 +310,16 @@ void save_gpt2_tokenizer(const Tokenizer& t, const fs::path& vocab_json, const f
   std::string merges = "#version: 0.2\n";
   for (const auto& m : t.merges()) merges += spelled[m.left] + " " + spelled[m.right] + "\n";
   write_file(merges_txt, merges);
+
+  // Specials other than <|endoftext|> go to added_tokens.json, so that
+  // load_gpt2_tokenizer knows them as special; none -> no file.
+  OrderedJson added = OrderedJson::object();
+  for (const auto& s : t.special_tokens())
+    if (s.content != kEndOfText) added[s.content] = s.id;
+  const fs::path added_json = vocab_json.parent_path() / "added_tokens.json";
+  std::error_code ec;
+  if (!added.empty()) write_file(added_json, dump(added, 2, added_json) + "\n");
+  else fs::remove(added_json, ec);
 }
 
 void save_hf_tokenizer_json(const Tokenizer& t, const fs::path& path) {
