@@ -56,7 +56,7 @@ int64_t TokenLoader::window_start(int64_t g) const {
 
 Batch TokenLoader::batch(int64_t step, int64_t micro_step) const {
   const int64_t B = batch_size_, T = seq_len_;
-  Batch b{Tensor::empty({B, T}, DType::i64), Tensor::empty({B, T}, DType::i64)};
+  Batch b{Tensor::empty({B, T}, DType::i64), Tensor::empty({B, T}, DType::i64), Tensor(), Tensor()};
   int64_t* in = b.inputs.data<int64_t>();
   int64_t* tg = b.targets.data<int64_t>();
   const int64_t base = step * (B * grad_accum_ * dp_size_) + micro_step * (B * dp_size_) + dp_rank_ * B;

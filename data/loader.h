@@ -25,18 +25,32 @@ Order order_from_name(const std::string& name);
 struct Batch {
   Tensor inputs;   // (B, T) i64
   Tensor targets;  // (B, T) i64; -100 where the loss mask is 0 (SFT shards)
+  // Packed SFT rows only (data/sft_loader.h), else undefined: i64 (B, T) position
+  // of each token inside its conversation, and which conversation it belongs to.
+  Tensor positions, doc_ids;
 };
 
-class TokenLoader {
+// What the trainer reads batches from: the pretraining TokenLoader or the
+// SFT loader. batch(step, micro_step) is a pure function of its arguments.
+class BatchSource {
+ public:
+  virtual ~BatchSource() = default;
+  virtual Batch batch(int64_t step, int64_t micro_step) const = 0;
+  // Rows (B of them make a batch) that one pass over the data holds.
+  virtual int64_t num_windows() const = 0;
+  virtual int64_t vocab_size() const = 0;
+};
+
+class TokenLoader : public BatchSource {
  public:
   // Loads every shard matching `spec` into memory (see data/token_shards.h).
   TokenLoader(const std::string& spec, int64_t batch_size, int64_t seq_len, Order order, uint64_t seed,
               int64_t grad_accum = 1, int64_t dp_size = 1, int64_t dp_rank = 0);
 
-  Batch batch(int64_t step, int64_t micro_step) const;
+  Batch batch(int64_t step, int64_t micro_step) const override;
   int64_t num_tokens() const { return static_cast<int64_t>(tokens_.size()); }
-  int64_t num_windows() const;
-  int64_t vocab_size() const { return vocab_size_; }
+  int64_t num_windows() const override;
+  int64_t vocab_size() const override { return vocab_size_; }
   int64_t tokens_per_step() const { return batch_size_ * seq_len_ * grad_accum_ * dp_size_; }
 
  private:

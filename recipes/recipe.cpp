@@ -17,6 +17,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "data/chat_template.h"
 #include "recipes/model_presets.h"
 #include "recipes/recipe_schema.h"
 #include "recipes/yaml_reader.h"
@@ -232,6 +233,12 @@ void validate(const Recipe& r, const Sources& sources, const std::string& origin
         "model.ffn_hidden " + std::to_string(m.ffn_hidden) + " is not divisible by tp " + std::to_string(tp));
   check(r.parallel.pp <= m.n_layer, "parallel.pp",
         "expected <= model.n_layer (" + std::to_string(m.n_layer) + "), got " + std::to_string(r.parallel.pp));
+
+  try {
+    data::ChatTemplate{r.sft.chat_turn, r.sft.chat_stop}.validate("chat template");
+  } catch (const Error& e) {
+    check(false, "sft.chat_turn", e.what());
+  }
 }
 
 Recipe build(const Values& values, const std::string& origin) {

@@ -117,6 +117,17 @@ struct ParallelConfig {
   bool operator==(const ParallelConfig&) const = default;
 };
 
+// Supervised fine-tuning (docs/recipe-reference.md, "sft"): data.train/val are
+// SFT shards from `forge prepare --sft`, read a conversation at a time.
+struct SftConfig {
+  bool enabled = false;
+  bool packing = false;  // several conversations per row, attention kept inside each
+  std::string chat_turn = "<|im_start|>{role}\n{content}<|im_end|>\n";  // data/chat_template.h
+  std::string chat_stop = "<|im_end|>";
+  bool extend_vocab = true;  // init_from with a smaller vocabulary: append mean-embedding rows
+  bool operator==(const SftConfig&) const = default;
+};
+
 struct Recipe {
   RunConfig run;
   int64_t seed = 1337;
@@ -130,6 +141,7 @@ struct Recipe {
   InitFromConfig init_from;
   ResumeConfig resume;
   ParallelConfig parallel;
+  SftConfig sft;
   bool operator==(const Recipe&) const = default;
 
   // The final learning rate of decaying schedules.

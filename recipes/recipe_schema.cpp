@@ -318,6 +318,12 @@ std::vector<FieldSpec> build_fields() {
   t.push_back(int_field("parallel.tp", FORGE_REF(int, parallel.tp), 1));
   t.push_back(int_field("parallel.pp", FORGE_REF(int, parallel.pp), 1));
   t.push_back(int_field("parallel.zero", FORGE_REF(int, parallel.zero), 0, 1));
+
+  t.push_back(bool_field("sft.enabled", FORGE_REF(bool, sft.enabled)));
+  t.push_back(bool_field("sft.packing", FORGE_REF(bool, sft.packing)));
+  t.push_back(string_field("sft.chat_turn", FORGE_REF(std::string, sft.chat_turn)));
+  t.push_back(string_field("sft.chat_stop", FORGE_REF(std::string, sft.chat_stop)));
+  t.push_back(bool_field("sft.extend_vocab", FORGE_REF(bool, sft.extend_vocab)));
   return t;
 }
 
@@ -344,7 +350,7 @@ const std::vector<SectionSpec>& recipe_sections() {
   static const std::vector<SectionSpec> sections = {
       {"run", ""},       {"model", ""},      {"data", ""},           {"optim", ""},
       {"schedule", ""},  {"train", ""},      {"checkpoint", ""},     {"init_from", "path"},
-      {"parallel", ""},
+      {"parallel", ""},  {"sft", ""},
   };
   return sections;
 }

@@ -18,6 +18,7 @@
 #include "optim/schedule.h"
 #include "optim/zero_adamw.h"
 #include "recipes/metrics.h"
+#include "recipes/sft.h"
 #include "recipes/training_sample.h"
 
 namespace forge::recipes {
@@ -91,7 +92,7 @@ struct Trainer::State {
   std::unique_ptr<nn::FlatParameters> flat;
   std::unique_ptr<optim::Optimizer> optimizer;
   optim::Schedule schedule;
-  std::unique_ptr<data::TokenLoader> train_data, val_data;
+  std::unique_ptr<data::BatchSource> train_data, val_data;  // recipes/sft.h: SFT or pretraining loader
   std::unique_ptr<TrainingSampler> sampler;  // when data.tokenizer is set
   Generator dropout_gen;
   int64_t total_steps = 0;
@@ -123,18 +124,13 @@ Trainer::Trainer(Recipe recipe, std::shared_ptr<distributed::ProcessGroup> world
   s.flat = std::make_unique<nn::FlatParameters>(*s.model, r.parallel.zero ? dp : 1);
   s.dropout_gen = Generator(static_cast<uint64_t>(r.seed) * 2654435761ull + 1);
 
-  auto order = r.data.order == DataOrder::sequential ? data::Order::sequential : data::Order::random;
-  s.train_data = std::make_unique<data::TokenLoader>(r.data.train, r.data.batch_size, r.data.seq_len, order,
-                                                     static_cast<uint64_t>(r.seed), r.data.grad_accum, dp,
-                                                     s.layout.dp_rank);
+  s.train_data = make_batch_source(r, /*val=*/false, dp, s.layout.dp_rank);
   FORGE_CHECK(s.train_data->vocab_size() <= s.config.vocab_size,
               "data.train was tokenized with a vocabulary of " << s.train_data->vocab_size()
                                                                << " tokens, larger than model.vocab_size " << s.config.vocab_size);
-  if (!r.data.val.empty())
-    s.val_data = std::make_unique<data::TokenLoader>(r.data.val, r.data.batch_size, r.data.seq_len,
-                                                     data::Order::sequential, static_cast<uint64_t>(r.seed));
+  if (!r.data.val.empty()) s.val_data = make_batch_source(r, /*val=*/true);
   if (!r.data.tokenizer.empty()) {
-    const data::TokenLoader& first = s.val_data ? *s.val_data : *s.train_data;  // batch() is pure: no state moves
+    const data::BatchSource& first = s.val_data ? *s.val_data : *s.train_data;  // batch() is pure: no state moves
     s.sampler = std::make_unique<TrainingSampler>(r, s.config, first.batch(0, 0).inputs.data<int64_t>()[0]);
   }
   s.total_steps = r.total_steps(dp);
@@ -186,6 +182,8 @@ double Trainer::evaluate(int64_t steps) {
   const int64_t n = std::min(steps, std::max<int64_t>(1, s.val_data->num_windows() / s.recipe.data.batch_size));
   for (int64_t i = 0; i < n; ++i) {
     data::Batch b = s.val_data->batch(i, 0);
+    ctx.positions = b.positions;  // packed SFT rows; undefined otherwise
+    ctx.doc_ids = b.doc_ids;
     total += nn::TransformerLM::loss(s.model->forward(b.inputs, ctx), b.targets).item();
   }
   return total / static_cast<double>(n);
@@ -227,6 +225,8 @@ TrainSummary Trainer::run() {
     double loss_sum = 0.0;
     for (int64_t a = 0; a < accum; ++a) {
       data::Batch b = s.train_data->batch(step, a);
+      ctx.positions = b.positions;  // packed SFT rows; undefined otherwise
+      ctx.doc_ids = b.doc_ids;
       Tensor loss = nn::TransformerLM::loss(s.model->forward(b.inputs, ctx), b.targets);
       // dp ranks average gradients, so each rank weighs its mean loss by its share of
       // the global batch's trained tokens (1 unless a loss mask makes the shares unequal).
