@@ -25,7 +25,8 @@ int train(int argc, char** argv) {
   recipes::Trainer trainer(recipe, distributed::init_world());
   recipes::TrainSummary s = trainer.run();
   if (distributed::world_rank() != 0) return 0;
-  std::printf("done: %lld steps, final loss %.4f", static_cast<long long>(s.steps), s.last_loss);
+  std::printf("%s: %lld steps, final loss %.4f", s.stopped_by.empty() ? "done" : ("stopped by " + s.stopped_by).c_str(),
+              static_cast<long long>(s.steps), s.last_loss);
   if (s.last_val_loss >= 0) std::printf(", val loss %.4f", s.last_val_loss);
   std::printf(" (run dir %s)\n", recipe.run.dir.c_str());
   return 0;
@@ -36,7 +37,9 @@ const bool registered = register_command(
               "usage: forge train RECIPE.yaml [key.path=value ...]\n\n"
               "Runs the training loop a YAML recipe describes (docs/recipe-reference.md).\n"
               "key.path=value arguments override the file, e.g. optim.lr=1e-3 train.max_steps=100.\n"
-              "Writes RUN_DIR/recipe.yaml (resolved) and RUN_DIR/metrics.jsonl.\n"
+              "Writes RUN_DIR/recipe.yaml (resolved), RUN_DIR/metrics.jsonl and checkpoints in\n"
+              "RUN_DIR/checkpoints/ (resume=auto continues a run; SIGTERM/SIGINT stop it after the\n"
+              "current step with a checkpoint saved; docs/checkpoints.md).\n"
               "Distributed: mpirun -np N forge train RECIPE.yaml parallel.dp=N (docs/distributed.md).",
               train});
 

@@ -5,6 +5,7 @@
 
 #include <hdf5.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,12 @@ class Handle {
   Handle& operator=(const Handle&) = delete;
   hid_t get() const { return id_; }
   operator hid_t() const { return id_; }
+  // Gives up ownership (the caller closes the id and checks the result).
+  hid_t release() {
+    const hid_t id = id_;
+    id_ = -1;
+    return id;
+  }
   void reset() {
     if (id_ >= 0 && closer_) closer_(id_);
     id_ = -1;
@@ -46,6 +53,12 @@ class Handle {
 // Silences HDF5's automatic error printing (forge reports errors itself).
 void quiet_errors();
 
+// HDF5's own account of the failure that just happened (read it before the next
+// HDF5 call): the operating system's message when one is on the error stack
+// (e.g. "No space left on device"), else the innermost description (e.g. "data
+// error detected by Fletcher32 checksum"); "" when the stack is empty.
+std::string error_message();
+
 Handle create_file(const std::string& path);      // truncates
 Handle open_file_readonly(const std::string& path);  // error names the path and says if it is not HDF5
 bool exists(hid_t loc, const std::string& name);
@@ -57,9 +70,32 @@ void write_1d(hid_t loc, const std::string& name, hid_t mem_type, hid_t file_typ
 size_t dataset_length(hid_t loc, const std::string& name, const std::string& file_for_errors);
 void read_1d(hid_t loc, const std::string& name, hid_t mem_type, void* out, const std::string& file_for_errors);
 
+// N-d dataset (rank >= 1) of `dims`, chunked along dim 0 into chunks of at
+// most `chunk_bytes` (at least one row), each chunk Fletcher-32 checksummed.
+// When mem_type equals file_type the chunks are filled and checksummed by forge
+// in one pass and handed to HDF5 whole (direct chunk write); `staging` (a
+// buffer reused across calls, grown as needed; nullptr = a temporary one)
+// holds one chunk.
+void write_nd(hid_t loc, const std::string& name, hid_t mem_type, hid_t file_type, const void* data,
+              const std::vector<int64_t>& dims, size_t chunk_bytes, const std::string& file_for_errors,
+              std::vector<unsigned char>* staging = nullptr);
+// The dataset's dimensions.
+std::vector<int64_t> dataset_shape(hid_t loc, const std::string& name, const std::string& file_for_errors);
+// Reads a whole dataset converted to mem_type; a Fletcher-32 mismatch is an
+// error naming the dataset and the file. Datasets laid out as write_nd lays
+// them out are read chunk by chunk and verified while copied (direct chunk
+// read through `staging`, as for write_nd); others go through H5Dread.
+void read_nd(hid_t loc, const std::string& name, hid_t mem_type, void* out, const std::string& file_for_errors,
+             std::vector<unsigned char>* staging = nullptr);
+
+// Attribute writers throw forge::Error naming the attribute when HDF5 fails.
 void write_attr_int(hid_t loc, const std::string& name, int64_t value);
+void write_attr_uint64(hid_t loc, const std::string& name, uint64_t value);
+void write_attr_double(hid_t loc, const std::string& name, double value);
 void write_attr_string(hid_t loc, const std::string& name, const std::string& value);
 int64_t read_attr_int(hid_t loc, const std::string& name, const std::string& file_for_errors);
+uint64_t read_attr_uint64(hid_t loc, const std::string& name, const std::string& file_for_errors);
+double read_attr_double(hid_t loc, const std::string& name, const std::string& file_for_errors);
 std::string read_attr_string(hid_t loc, const std::string& name, const std::string& file_for_errors);
 
 }  // namespace forge::h5

@@ -59,6 +59,30 @@ void save_checkpoint(const std::string& path, const CheckpointContents& contents
 // are forge::Error naming the file and what was wrong.
 CheckpointContents load_checkpoint(const std::string& path, bool with_optimizer = true);
 
+// What `forge inspect` shows: the metadata plus every dataset's name, shape and
+// checksum verdict. Unlike load_checkpoint it reads every dataset even after a
+// failure, so all corrupt ones are reported. Errors that make the file
+// unreadable as a whole (missing, not HDF5, not a forge checkpoint, truncated)
+// still throw.
+struct DatasetStatus {
+  std::string name;   // "/model/<name>" or "/optim/<name>/<state>"
+  Shape shape;
+  std::string error;  // "" when the data read back and its checksum matched
+};
+struct CheckpointReport {
+  nn::ModelConfig model_config;
+  std::string recipe_yaml;
+  std::string optimizer_name;
+  int64_t optimizer_step_count = 0;
+  TrainingState state;
+  std::vector<DatasetStatus> datasets;  // /model first, then /optim
+  int64_t num_parameters = 0;           // elements under /model
+};
+CheckpointReport verify_checkpoint(const std::string& path);
+
+// "n_embd: 32 vs 64"-style lines, one per field where the configs differ; empty when equal.
+std::vector<std::string> model_config_differences(const nn::ModelConfig& a, const nn::ModelConfig& b);
+
 // Run-directory helpers: `<run_dir>/checkpoints/step_<N>.h5` and `latest`.
 std::string checkpoint_path(const std::string& run_dir, int64_t step);
 // Atomically points `<run_dir>/checkpoints/latest` at `step_<N>.h5`.

@@ -2,7 +2,10 @@
 #include "recipes/metrics.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "common/error.h"
 
@@ -38,6 +41,46 @@ void MetricsLog::write(const std::vector<std::pair<std::string, double>>& fields
   FORGE_CHECK(std::fputs(line.c_str(), file_) >= 0 && std::fflush(file_) == 0,
               "cannot write to '" << path_ << "' (disk full?)");
   tensorboard_.write(fields);
+}
+
+namespace {
+// The value of "step" in one metrics line, or -1 when it has none.
+int64_t step_of_line(const std::string& line) {
+  const std::string key = "\"step\": ";
+  const size_t at = line.find(key);
+  if (at == std::string::npos) return -1;
+  return std::strtoll(line.c_str() + at + key.size(), nullptr, 10);
+}
+}  // namespace
+
+int64_t drop_metrics_after(const std::string& run_dir, int64_t step) {
+  const std::string path = run_dir + "/metrics.jsonl", tmp = path + ".tmp";
+  if (!std::filesystem::exists(path)) return 0;
+  std::ifstream in(path, std::ios::binary);
+  FORGE_CHECK(in.good(), "cannot read '" << path << "'");
+  std::stringstream all;
+  all << in.rdbuf();
+  const std::string text = all.str();
+  std::string kept;
+  int64_t dropped = 0;
+  for (size_t begin = 0; begin < text.size();) {
+    const size_t nl = text.find('\n', begin);
+    const bool complete = nl != std::string::npos;
+    const std::string line = text.substr(begin, complete ? nl - begin : std::string::npos);
+    const int64_t s = step_of_line(line);
+    if (complete && s >= 0 && s <= step) kept += line + "\n";
+    else if (!line.empty()) ++dropped;
+    begin = complete ? nl + 1 : text.size();
+  }
+  if (dropped == 0) return 0;
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << kept;
+    out.flush();
+    FORGE_CHECK(out.good(), "cannot write '" << tmp << "' (disk full?)");
+  }
+  FORGE_CHECK(std::rename(tmp.c_str(), path.c_str()) == 0, "cannot replace '" << path << "' with '" << tmp << "'");
+  return dropped;
 }
 
 std::string format_duration(double s) {

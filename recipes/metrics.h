@@ -31,6 +31,14 @@ class MetricsLog {
   TensorBoardWriter tensorboard_;
 };
 
+// For a run that continues from step `step` (resume, or a fresh start at 0):
+// rewrites run_dir/metrics.jsonl keeping only the complete lines whose "step" is
+// <= `step`, so lines an interrupted run wrote after its last checkpoint (or a
+// half-written last line) are not duplicated by the continuation. The rewrite
+// is atomic (temporary file + rename). Returns the number of lines dropped; a
+// missing file drops nothing.
+int64_t drop_metrics_after(const std::string& run_dir, int64_t step);
+
 // "1h02m", "3m20s", "12s"
 std::string format_duration(double seconds);
 

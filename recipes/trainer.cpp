@@ -17,8 +17,12 @@
 #include "optim/optimizer.h"
 #include "optim/schedule.h"
 #include "optim/zero_adamw.h"
+#include "recipes/checkpoint.h"
+#include "recipes/init_from.h"
 #include "recipes/metrics.h"
+#include "recipes/resume.h"
 #include "recipes/sft.h"
+#include "recipes/stop_signal.h"
 #include "recipes/training_sample.h"
 
 namespace forge::recipes {
@@ -81,6 +85,15 @@ double global_mean(const distributed::Layout& layout, double value) {
   double total = 0.0;
   for (int r = 0; r < layout.dp; ++r) total += double(all.data<float>()[2 * r]) + double(all.data<float>()[2 * r + 1]);
   return total / static_cast<double>(layout.dp);
+}
+
+// True on every rank when `flag` is true on any (a stop signal may reach the
+// ranks at different steps; they must stop after the same one). Collective.
+bool any_rank(const distributed::Layout& layout, bool flag) {
+  if (layout.world->size() == 1) return flag;
+  Tensor t = Tensor::full({1}, flag ? 1.0 : 0.0);
+  layout.world->all_reduce(t, distributed::ReduceOp::sum)->wait();
+  return t.item() > 0.0;
 }
 
 }  // namespace
@@ -170,6 +183,24 @@ Trainer::Trainer(Recipe recipe, std::shared_ptr<distributed::ProcessGroup> world
 
 Trainer::~Trainer() = default;
 
+void Trainer::save_training_checkpoint(const TrainingState& progress) {
+  State& s = *s_;
+  const Recipe& r = s.recipe;
+  s.optimizer->gather_state();  // collective: whole state on every rank for sharded optimizers
+  if (!s.writer()) return;
+  TrainingState state = progress;
+  state.dropout_seed = s.dropout_gen.seed();
+  state.dropout_offset = s.dropout_gen.offset();
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::string path = checkpoint_path(r.run.dir, state.step);
+  save_checkpoint(path, training_checkpoint(r, s.config, *s.model, *s.optimizer, state));
+  write_latest(r.run.dir, state.step);
+  prune_checkpoints(r.run.dir, r.checkpoint.keep_last);
+  std::printf("checkpoint: %s (%.1f s)\n", path.c_str(),
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  std::fflush(stdout);
+}
+
 const nn::TransformerLM& Trainer::model() const { return *s_->model; }
 
 double Trainer::evaluate(int64_t steps) {
@@ -192,10 +223,46 @@ double Trainer::evaluate(int64_t steps) {
 TrainSummary Trainer::run() {
   State& s = *s_;
   const Recipe& r = s.recipe;
+  // Where the run starts (docs/checkpoints.md): a checkpoint to continue, or step 0
+  // with fresh weights or init_from's. Done before anything is written, so a bad
+  // checkpoint loses nothing.
+  std::string note;
+  const std::string resume_from = resume_checkpoint(r, note);
+  TrainingState state;
+  if (!resume_from.empty()) {
+    state = restore_training(resume_from, r, s.config, *s.model, *s.optimizer);
+    s.optimizer->load_state();
+    s.dropout_gen.set_state(state.dropout_seed, state.dropout_offset);
+    FORGE_CHECK(state.step <= s.total_steps, "cannot resume from '" << resume_from << "': it is at step " << state.step
+                                                                    << ", beyond the recipe's " << s.total_steps << " steps");
+  } else if (!r.init_from.path.empty()) {
+    NamedWeights weights = read_weights(r.init_from.path);
+    const int64_t added = adapt_init_weights(r, weights);  // sft.extend_vocab (recipes/sft.h)
+    const InitFromReport report = apply_weights(*s.model, weights, r.init_from.strict, r.init_from.path);
+    if (s.writer()) {
+      if (added > 0)
+        std::printf("init_from: vocabulary extended by %lld rows (mean embedding) to model.vocab_size %d\n",
+                    static_cast<long long>(added), r.model.vocab_size);
+      std::printf("init_from: %zu tensors from '%s'\n", report.loaded.size(), r.init_from.path.c_str());
+      for (const std::string& skipped : report.skipped) std::printf("init_from: skipped %s\n", skipped.c_str());
+    }
+  }
+  if (s.writer() && !note.empty()) std::printf("%s\n", note.c_str());
+  state.dp = s.layout.dp;
+  state.tp = s.layout.tp;
+  state.pp = s.layout.pp;
+
   // Only world rank 0 writes the run directory and prints.
   std::unique_ptr<MetricsLog> metrics;
   if (s.writer()) {
-    std::filesystem::create_directories(r.run.dir);
+    std::error_code ec;
+    std::filesystem::create_directories(r.run.dir + "/checkpoints", ec);
+    FORGE_CHECK(!ec, "cannot create run directory '" << r.run.dir << "/checkpoints': " << ec.message()
+                                                     << " (is run.dir writable?)");
+    // Lines an interrupted run logged after its last checkpoint are replaced by the continuation's.
+    if (const int64_t dropped = drop_metrics_after(r.run.dir, state.step); dropped > 0)
+      std::printf("metrics.jsonl: dropped %lld lines logged after step %lld\n", static_cast<long long>(dropped),
+                  static_cast<long long>(state.step));
     std::ofstream out(r.run.dir + "/recipe.yaml");
     FORGE_CHECK(out.good(), "cannot write '" << r.run.dir << "/recipe.yaml' (is run.dir writable?)");
     out << dump(r);
@@ -216,7 +283,11 @@ TrainSummary Trainer::run() {
   auto window_start = start;
   int64_t window_steps = 0;
   TrainSummary summary;
-  for (int64_t step = 0; step < s.total_steps; ++step) {
+  summary.steps = state.step;
+  if (s.writer() && state.step == s.total_steps)
+    std::printf("the run is already complete (%lld steps)\n", static_cast<long long>(state.step));
+  const StopSignals signals;  // SIGTERM/SIGINT: finish this step, save, return
+  for (int64_t step = state.step; step < s.total_steps; ++step) {
     s.model->train();
     s.flat->zero_grads();
     nn::ForwardContext ctx;
@@ -235,6 +306,7 @@ TrainSummary Trainer::run() {
       if (s.reducer) s.reducer->set_sync(a + 1 == accum);
       const double scale = weight / static_cast<double>(accum);
       (scale != 1.0 ? ops::mul_scalar(loss, scale) : loss).backward();
+      if (a == 0) signals.test_hook(step + 1);
     }
     if (s.reducer) s.reducer->finish();
     if (s.zero) s.zero->reduce_gradients();
@@ -247,6 +319,8 @@ TrainSummary Trainer::run() {
     const double lr = s.schedule(step);
     s.optimizer->set_lr(lr);
     s.optimizer->step();
+    state.step = state.loader_step = step + 1;  // the loader is a pure function of the step
+    state.tokens_seen += tokens_per_step;
     ++window_steps;
     summary.steps = step + 1;
     summary.last_loss = loss;
@@ -264,7 +338,7 @@ TrainSummary Trainer::run() {
                   100.0 * mfu, format_duration(eta).c_str());
       std::fflush(stdout);
       metrics->write({{"step", double(step + 1)}, {"loss", loss}, {"lr", lr}, {"grad_norm", grad_norm},
-                     {"tokens", double((step + 1) * tokens_per_step)}, {"tokens_per_s", tps}, {"mfu", mfu}});
+                     {"tokens", double(state.tokens_seen)}, {"tokens_per_s", tps}, {"mfu", mfu}});
       summary.tokens_per_s = tps;
       window_start = Clock::now();
       window_steps = 0;
@@ -282,6 +356,18 @@ TrainSummary Trainer::run() {
       std::printf("step %6lld | sample: %s\n", static_cast<long long>(step + 1), s.sampler->sample(*s.model).c_str());
       std::fflush(stdout);
       window_start = Clock::now();  // sampling time is not training throughput
+    }
+    const bool stop = any_rank(s.layout, signals.received() != 0);
+    if (last || stop || (r.checkpoint.interval > 0 && (step + 1) % r.checkpoint.interval == 0)) {
+      save_training_checkpoint(state);
+      window_start = Clock::now();  // saving time is not training throughput
+    }
+    if (stop) {
+      summary.stopped_by = signal_name(signals.received() ? signals.received() : SIGTERM);
+      if (s.writer())
+        std::printf("%s: stopped after step %lld and saved a checkpoint; resume=auto continues the run\n",
+                    summary.stopped_by.c_str(), static_cast<long long>(step + 1));
+      break;
     }
   }
   return summary;

@@ -20,6 +20,8 @@ class ProcessGroup;
 
 namespace forge::recipes {
 
+struct TrainingState;
+
 // The model architecture a recipe describes.
 nn::ModelConfig model_config_of(const Recipe& recipe);
 
@@ -28,6 +30,7 @@ struct TrainSummary {
   double last_loss = 0.0;
   double last_val_loss = -1.0;  // < 0 when never evaluated
   double tokens_per_s = 0.0;
+  std::string stopped_by;  // "SIGTERM" / "SIGINT" when a signal stopped the run early (after saving), else ""
   std::vector<double> losses;  // training loss of every step (the global batch's, same on every rank)
 };
 
@@ -38,6 +41,10 @@ class Trainer {
   // distributed/layout.h). Only world rank 0 writes the run directory and prints.
   Trainer(Recipe recipe, std::shared_ptr<distributed::ProcessGroup> world);
   ~Trainer();
+  // Trains to the recipe's last step, continuing from a checkpoint when `resume`
+  // says so; saves checkpoints every checkpoint.interval steps and at the end.
+  // SIGTERM/SIGINT stop it after the current step with a checkpoint saved
+  // (summary.stopped_by); see docs/checkpoints.md.
   TrainSummary run();
   const nn::TransformerLM& model() const;
 
@@ -45,6 +52,10 @@ class Trainer {
   double evaluate(int64_t steps);
 
  private:
+  // Saves <run.dir>/checkpoints/step_<N>.h5 (rank 0), points `latest` at it and
+  // prunes old ones (checkpoint.keep_last). Collective (sharded optimizer state).
+  void save_training_checkpoint(const TrainingState& progress);
+
   struct State;
   std::unique_ptr<State> s_;
 };
