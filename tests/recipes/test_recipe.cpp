@@ -259,8 +259,8 @@ TEST(Recipe, CrossKeyRules) {
   EXPECT_HAS(parse_error("model: {preset: llama-test, n_kv_head: 3}\n" + d), "model.n_kv_head: model.n_head 4 is not divisible by n_kv_head 3");
   EXPECT_HAS(parse_error("model: {preset: gpt2-test, family: llama}\n" + d),
              "model.family: 'llama' contradicts model.preset 'gpt2-test'");
-  EXPECT_HAS(parse_error("model: {preset: gpt2-test}\ndata: {train: x, seq_len: 65}\ntrain: {max_steps: 1}\n"),
-             "data.seq_len: expected <= model.block_size (64), got 65");
+  EXPECT_HAS(parse_error("model: {preset: gpt2-test}\ndata: {train: x, seq_len: 17}\ntrain: {max_steps: 1}\n"),
+             "data.seq_len: expected <= model.block_size (16), got 17");
   EXPECT_HAS(parse_error("model: {preset: gpt2-test}\n" + d + "parallel: {tp: 4}\n"), "parallel.tp: model.n_head 2 is not divisible by tp 4");
   EXPECT_HAS(parse_error("model: {preset: gpt2-test}\n" + d + "parallel: {pp: 3}\n"), "parallel.pp: expected <= model.n_layer (2), got 3");
   EXPECT_HAS(parse_error("model: {preset: gpt2-test}\n" + d + "schedule: {min_lr: 1.0e-5, min_lr_ratio: 0.1}\n"),
@@ -314,7 +314,7 @@ TEST(Recipe, BadOverrides) {
   e = parse_error(kMinimal, {"optim={lr: 0.1, foo: 2}"});
   EXPECT_HAS(e, "optim.foo: unknown key");
   e = parse_error(kMinimal, {"data.seq_len=100"});
-  EXPECT_HAS(e, "command-line override 'data.seq_len=100': data.seq_len: expected <= model.block_size (64)");
+  EXPECT_HAS(e, "command-line override 'data.seq_len=100': data.seq_len: expected <= model.block_size (16)");
 }
 
 TEST(Recipe, DumpLoadsBackEqual) {
