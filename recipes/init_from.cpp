@@ -11,6 +11,7 @@
 #include "autograd/grad_mode.h"
 #include "nn/module.h"
 #include "recipes/checkpoint.h"
+#include "recipes/hf_model.h"
 
 namespace forge::recipes {
 namespace {
@@ -21,6 +22,8 @@ using WeightReader = std::function<NamedWeights(const std::string& path)>;
 const std::map<std::string, WeightReader>& weight_readers() {
   static const std::map<std::string, WeightReader> readers = {
       {".h5", [](const std::string& path) { return load_checkpoint(path, /*with_optimizer=*/false).model; }},
+      // Hugging Face model.safetensors (+ config.json): mapped to forge's names and layout.
+      {".safetensors", [](const std::string& path) { return read_hf_model(path).tensors; }},
   };
   return readers;
 }

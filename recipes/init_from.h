@@ -3,7 +3,8 @@
 // position and RNG start fresh (unlike `resume`, see checkpoint.h).
 //
 // read_weights() reads name -> fp32 tensor from a file, the reader chosen by the
-// file's extension from a table (`.h5`: a forge checkpoint's /model). apply_weights()
+// file's extension from a table (`.h5`: a forge checkpoint's /model;
+// `.safetensors`: a Hugging Face model, recipes/hf_model.h). apply_weights()
 // copies them into a model by name: with strict matching every model parameter
 // must be present with its shape and nothing else may be in the file; without
 // it, names missing on either side are skipped and reported. Shape mismatches

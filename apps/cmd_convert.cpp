@@ -1,0 +1,33 @@
+// `forge convert IN OUT`: forge checkpoint <-> Hugging Face model.safetensors + config.json.
+#include <cstdio>
+#include <string>
+
+#include "apps/commands.h"
+#include "common/error.h"
+#include "recipes/hf_convert.h"
+
+namespace forge::apps {
+namespace {
+
+int convert(int argc, char** argv) {
+  FORGE_CHECK(argc == 2, "usage: forge convert IN OUT (see `forge help convert`)");
+  std::printf("%s\n", recipes::convert_model(argv[0], argv[1]).c_str());
+  return 0;
+}
+
+const bool registered = register_command(
+    "convert", {"forge checkpoint <-> Hugging Face model.safetensors + config.json",
+                "usage: forge convert IN OUT\n\n"
+                "The direction is chosen by the file names:\n"
+                "  forge convert CKPT.h5 DIR                      writes DIR/model.safetensors + DIR/config.json\n"
+                "  forge convert CKPT.h5 DIR/model.safetensors    the same, naming the file\n"
+                "  forge convert MODEL.safetensors OUT.h5         reads config.json next to MODEL; writes a forge\n"
+                "                                                 checkpoint (weights + config, step 0, no optimizer)\n"
+                "  forge convert HF_DIR OUT.h5                    the same for HF_DIR/model.safetensors\n\n"
+                "Exports GPT2LMHeadModel or LlamaForCausalLM in fp32, loadable with transformers'\n"
+                "from_pretrained; imports F32/F16/BF16 files of those two architectures. GPT-2's\n"
+                "Conv1D weights are transposed both ways (docs/interop.md).",
+                convert});
+
+}  // namespace
+}  // namespace forge::apps
