@@ -1,0 +1,73 @@
+// `forge eval CKPT --data SHARDS [--seq-len T] [--batch-size B]`: mean loss and
+// perplexity of a checkpoint's model over token shards (recipes/evaluate.h).
+#include <cstdio>
+#include <string>
+
+#include "apps/commands.h"
+#include "apps/flags.h"
+#include "common/error.h"
+#include "nn/transformer.h"
+#include "recipes/checkpoint.h"
+#include "recipes/evaluate.h"
+#include "recipes/inference.h"
+#include "recipes/recipe.h"
+
+namespace forge::apps {
+namespace {
+
+const char* kUsage =
+    "usage: forge eval CKPT --data SHARDS [--seq-len T] [--batch-size B]\n\n"
+    "Scores the model of the forge checkpoint CKPT on every consecutive, non-overlapping\n"
+    "window of the token shards SHARDS (a .h5 file, a folder or a glob such as\n"
+    "'data/shards/val_*.h5'): window i holds tokens[i*T ... i*T+T] and each of its last T\n"
+    "tokens is predicted from the ones before it. Prints one line:\n\n"
+    "  loss=<mean cross-entropy per token, nats> ppl=<exp(loss)> tokens=<tokens scored>\n\n"
+    "  --seq-len T     window length (default: the data.seq_len of the checkpoint's recipe,\n"
+    "                  else the model's block_size); at most block_size\n"
+    "  --batch-size B  windows per forward pass (default 8); the result does not depend on it";
+
+int eval(int argc, char** argv) {
+  std::string checkpoint, shards;
+  int64_t seq_len = 0, batch_size = 8;
+  for (int i = 0; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto value = [&]() -> std::string {
+      FORGE_CHECK(i + 1 < argc, arg << " needs a value\n" << kUsage);
+      return argv[++i];
+    };
+    if (arg == "--data") {
+      shards = value();
+    } else if (arg == "--seq-len") {
+      seq_len = parse_int_flag(arg, value());
+      FORGE_CHECK(seq_len >= 1, "--seq-len must be >= 1, got " << seq_len);
+    } else if (arg == "--batch-size") {
+      batch_size = parse_int_flag(arg, value());
+      FORGE_CHECK(batch_size >= 1, "--batch-size must be >= 1, got " << batch_size);
+    } else if (arg.rfind("--", 0) == 0) {
+      FORGE_THROW("unknown option '" << arg << "'\n" << kUsage);
+    } else {
+      FORGE_CHECK(checkpoint.empty(), "expected one checkpoint, got '" << checkpoint << "' and '" << arg << "'");
+      checkpoint = arg;
+    }
+  }
+  FORGE_CHECK(!checkpoint.empty() && !shards.empty(), "missing CKPT or --data\n" << kUsage);
+
+  const recipes::CheckpointContents contents = recipes::load_checkpoint(checkpoint, /*with_optimizer=*/false);
+  const auto model = recipes::model_from_checkpoint(contents, checkpoint);
+  if (seq_len == 0) {
+    seq_len = model->config().block_size;
+    if (!contents.recipe_yaml.empty())
+      seq_len = recipes::parse_recipe(contents.recipe_yaml, checkpoint + " (/config recipe)").data.seq_len;
+  }
+  FORGE_CHECK(seq_len <= model->config().block_size,
+              "--seq-len " << seq_len << " exceeds the model's block_size of " << model->config().block_size);
+  const recipes::EvalResult r = recipes::evaluate_shards(*model, shards, seq_len, batch_size);
+  std::printf("loss=%.6f ppl=%.6f tokens=%lld\n", r.loss, r.perplexity, static_cast<long long>(r.tokens));
+  return 0;
+}
+
+const bool registered = register_command(
+    "eval", {"mean loss and perplexity of a checkpoint over token shards", kUsage, eval});
+
+}  // namespace
+}  // namespace forge::apps
