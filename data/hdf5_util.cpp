@@ -12,6 +12,15 @@ namespace forge::h5 {
 void quiet_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
 
 namespace {
+// HDF5 1.10 crashes in its exit-time cleanup when closing a file failed earlier
+// (a write hit a full disk or a file-size limit: the close fails half-way and
+// leaves a dangling id). forge closes every file it opens itself (Handle), so
+// HDF5's atexit cleanup has nothing to do and is turned off; this must run
+// before the library initialises, hence a static initialiser.
+const bool kNoAtexitCleanup = H5dont_atexit() >= 0;
+}  // namespace
+
+namespace {
 struct ErrorWalk {
   std::string innermost, system;
 };
