@@ -100,9 +100,10 @@ def main():
                             lr=3e-4, betas=(0.9, 0.95), eps=1e-8, foreach=True)
     data = torch.randint(0, vocab, (a.batch, a.seq + 1))
     x, y = data[:, :-1].contiguous(), data[:, 1:].contiguous()
-    times = []
+    times, cpu = [], []
     for s in range(a.warmup + a.steps):
         t0 = time.perf_counter()
+        c0 = time.process_time()
         loss = model(x, y)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -111,6 +112,7 @@ def main():
         dt = (time.perf_counter() - t0) * 1e3
         if s >= a.warmup:
             times.append(dt)
+            cpu.append((time.process_time() - c0) * 1e3)
         print(f"step {s}: loss {loss.item():.4f}, {dt:.0f} ms", file=__import__("sys").stderr)
     median = statistics.median(times)
     n = sum(p.numel() for p in model.parameters())
@@ -118,6 +120,7 @@ def main():
     gflops = tps * (6 * n + 12 * n_layer * n_embd * a.seq) / 1e9
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"BENCH model={a.label or a.preset} tokens_per_s={tps:.1f} gflops={gflops:.1f} step_ms={median:.1f} "
+          f"step_cpu_ms={statistics.median(cpu):.1f} "
           f"peak_rss_mb={rss:.0f} params={n} batch={a.batch} seq={a.seq} threads={a.threads}")
 
 
