@@ -94,6 +94,10 @@ TEST(SampleCommand, PrintsTheLibrarysGeneration) {
   const auto g = e2e::run_forge("sample '" + ck + "' --prompt 'a dog' --max-new-tokens 20 --temperature 0");
   ASSERT_EQ(g.exit_code, 0) << g.output;
   EXPECT_EQ(g.output, expected_sample(f.contents, f.tokenizer_dir, "a dog", greedy));
+  // Any bytes encode (byte-level BPE), invalid UTF-8 included: printed back as given.
+  const auto bytes = e2e::run_forge("sample '" + ck + "' --prompt \"$(printf '\\377\\376ok')\" --max-new-tokens 3");
+  ASSERT_EQ(bytes.exit_code, 0) << bytes.output;
+  EXPECT_EQ(bytes.output.rfind("\xff\xfeok", 0), 0u) << bytes.output;
   // Without --max-new-tokens: 64, capped to what fits in block_size 24.
   const auto capped = e2e::run_forge("sample '" + ck + "' --prompt 'a dog' --temperature 0 --no-stop");
   ASSERT_EQ(capped.exit_code, 0) << capped.output;
