@@ -42,7 +42,7 @@ def sort_task(rng):
 
 
 def add_task(rng):
-    a, b = rng.randint(0, 20), rng.randint(0, 20)
+    a, b = rng.randint(0, 40), rng.randint(0, 40)
     if rng.random() < 0.5:
         return f"What is {a} + {b}?", str(a + b)
     a, b = max(a, b), min(a, b)
