@@ -5,11 +5,12 @@
 
 namespace forge::nn {
 
-Tensor Module::register_parameter(const std::string& name, Tensor value) {
+Tensor Module::register_parameter(const std::string& name, Tensor value, ShardSpec spec) {
   for (const auto& [n, t] : params_) FORGE_CHECK(n != name, "parameter '" << name << "' registered twice");
   value.set_requires_grad(true);
   value.set_name(name);
   params_.emplace_back(name, value);
+  specs_.push_back(std::move(spec));
   return value;
 }
 
@@ -26,6 +27,17 @@ void Module::add_child(const std::string& name, std::shared_ptr<Module> module) 
 void Module::collect(const std::string& prefix, bool buffers, std::vector<NamedTensor>& out) const {
   for (const auto& [n, t] : buffers ? buffers_ : params_) out.emplace_back(prefix + n, t);
   for (const auto& [n, m] : children_) m->collect(prefix + n + ".", buffers, out);
+}
+
+void Module::collect_specs(const std::string& prefix, std::vector<NamedShardSpec>& out) const {
+  for (size_t i = 0; i < params_.size(); ++i) out.emplace_back(prefix + params_[i].first, specs_[i]);
+  for (const auto& [n, m] : children_) m->collect_specs(prefix + n + ".", out);
+}
+
+std::vector<NamedShardSpec> Module::named_shard_specs() const {
+  std::vector<NamedShardSpec> out;
+  collect_specs("", out);
+  return out;
 }
 
 std::vector<NamedTensor> Module::named_parameters() const {

@@ -42,23 +42,33 @@ Tensor split_heads(const Tensor& x, int64_t heads, int64_t head_dim) {
 
 }  // namespace
 
-CausalSelfAttention::CausalSelfAttention(const ModelConfig& c, Generator& gen, int64_t layer_index)
+CausalSelfAttention::CausalSelfAttention(const ModelConfig& c, Generator& gen, int64_t layer_index,
+                                         const GroupPtr& tp)
     : config_(c), layer_index_(layer_index) {
   const int64_t C = c.n_embd, D = c.head_dim();
   if (c.family == Family::gpt2) {
-    c_attn_ = register_module("c_attn", std::make_shared<Linear>(C, 3 * C, true, gen));
-    c_proj_ = register_module("c_proj", std::make_shared<Linear>(C, C, true, gen, residual_std(c)));
+    // Fused q|k|v: each of the three is split per head across the tp ranks.
+    c_attn_ = register_module("c_attn", std::make_shared<ColumnParallelLinear>(C, std::vector<int64_t>{C, C, C}, true,
+                                                                              gen, 0.02, tp));
+    c_proj_ = register_module("c_proj", std::make_shared<RowParallelLinear>(C, C, true, gen, residual_std(c), tp));
+    heads_ = kv_heads_ = c_attn_->local_out_features() / 3 / D;
   } else {
-    q_proj_ = register_module("q_proj", std::make_shared<Linear>(C, c.n_head * D, false, gen));
-    k_proj_ = register_module("k_proj", std::make_shared<Linear>(C, c.kv_heads() * D, false, gen));
-    v_proj_ = register_module("v_proj", std::make_shared<Linear>(C, c.kv_heads() * D, false, gen));
-    o_proj_ = register_module("o_proj", std::make_shared<Linear>(c.n_head * D, C, false, gen, residual_std(c)));
+    q_proj_ = register_module("q_proj", std::make_shared<ColumnParallelLinear>(C, std::vector<int64_t>{c.n_head * D},
+                                                                              false, gen, 0.02, tp));
+    k_proj_ = register_module("k_proj", std::make_shared<ColumnParallelLinear>(C, std::vector<int64_t>{c.kv_heads() * D},
+                                                                              false, gen, 0.02, tp));
+    v_proj_ = register_module("v_proj", std::make_shared<ColumnParallelLinear>(C, std::vector<int64_t>{c.kv_heads() * D},
+                                                                              false, gen, 0.02, tp));
+    o_proj_ = register_module("o_proj",
+                              std::make_shared<RowParallelLinear>(c.n_head * D, C, false, gen, residual_std(c), tp));
+    heads_ = q_proj_->local_out_features() / D;
+    kv_heads_ = k_proj_->local_out_features() / D;
   }
 }
 
 Tensor CausalSelfAttention::forward(const Tensor& x, const ForwardContext& ctx) const {
-  // x: (B, T, C)
-  const int64_t B = x.size(0), T = x.size(1), C = config_.n_embd, H = config_.n_head, D = config_.head_dim();
+  // x: (B, T, C); H of this rank's heads (all of them without tensor parallelism)
+  const int64_t B = x.size(0), T = x.size(1), H = heads_, D = config_.head_dim(), C = H * D;
   Tensor y;  // (B, H, T, D)
   if (config_.family == Family::gpt2) {
     Tensor qkv = c_attn_->forward(x);  // (B, T, 3C)
@@ -67,7 +77,7 @@ Tensor CausalSelfAttention::forward(const Tensor& x, const ForwardContext& ctx) 
     Tensor v = split_heads(qkv.narrow(2, 2 * C, C), H, D);
     y = attend(q, k, v, ctx);
   } else {
-    const int64_t Hkv = config_.kv_heads();
+    const int64_t Hkv = kv_heads_;
     const int64_t past = ctx.cache ? ctx.cache->length : 0;
     Tensor positions = ctx.positions.defined() ? ctx.positions
                                                : position_range(past, T);
@@ -76,7 +86,7 @@ Tensor CausalSelfAttention::forward(const Tensor& x, const ForwardContext& ctx) 
     Tensor v = split_heads(v_proj_->forward(x), Hkv, D);
     y = attend(q, k, v, ctx);
   }
-  Tensor merged = y.transpose(1, 2).reshape({B, T, H * D});  // (B, T, C)
+  Tensor merged = y.transpose(1, 2).reshape({B, T, H * D});  // (B, T, H*D)
   return config_.family == Family::gpt2 ? c_proj_->forward(merged) : o_proj_->forward(merged);
 }
 
@@ -110,15 +120,17 @@ Tensor CausalSelfAttention::attend(const Tensor& q, const Tensor& k_new, const T
   return ops::matmul(ops::softmax(scores, -1), repeat_kv(cv));  // (B, H, t, D)
 }
 
-MLP::MLP(const ModelConfig& c, Generator& gen) : config_(c) {
+MLP::MLP(const ModelConfig& c, Generator& gen, const GroupPtr& tp) : config_(c) {
   const int64_t C = c.n_embd, F = c.ffn_dim();
   if (c.family == Family::gpt2) {
-    c_fc_ = register_module("c_fc", std::make_shared<Linear>(C, F, true, gen));
-    c_proj_ = register_module("c_proj", std::make_shared<Linear>(F, C, true, gen, residual_std(c)));
+    c_fc_ = register_module("c_fc", std::make_shared<ColumnParallelLinear>(C, std::vector<int64_t>{F}, true, gen, 0.02, tp));
+    c_proj_ = register_module("c_proj", std::make_shared<RowParallelLinear>(F, C, true, gen, residual_std(c), tp));
   } else {
-    gate_proj_ = register_module("gate_proj", std::make_shared<Linear>(C, F, false, gen));
-    up_proj_ = register_module("up_proj", std::make_shared<Linear>(C, F, false, gen));
-    down_proj_ = register_module("down_proj", std::make_shared<Linear>(F, C, false, gen, residual_std(c)));
+    gate_proj_ = register_module("gate_proj",
+                                 std::make_shared<ColumnParallelLinear>(C, std::vector<int64_t>{F}, false, gen, 0.02, tp));
+    up_proj_ = register_module("up_proj",
+                               std::make_shared<ColumnParallelLinear>(C, std::vector<int64_t>{F}, false, gen, 0.02, tp));
+    down_proj_ = register_module("down_proj", std::make_shared<RowParallelLinear>(F, C, false, gen, residual_std(c), tp));
   }
 }
 
@@ -127,12 +139,12 @@ Tensor MLP::forward(const Tensor& x) const {
   return down_proj_->forward(ops::swiglu(gate_proj_->forward(x), up_proj_->forward(x)));
 }
 
-Block::Block(const ModelConfig& c, Generator& gen, int64_t layer_index) : config_(c) {
+Block::Block(const ModelConfig& c, Generator& gen, int64_t layer_index, const GroupPtr& tp) : config_(c) {
   const bool gpt2 = c.family == Family::gpt2;
   norm1_ = register_module(gpt2 ? "ln_1" : "input_layernorm", make_norm(c));
-  attn_ = register_module(gpt2 ? "attn" : "self_attn", std::make_shared<CausalSelfAttention>(c, gen, layer_index));
+  attn_ = register_module(gpt2 ? "attn" : "self_attn", std::make_shared<CausalSelfAttention>(c, gen, layer_index, tp));
   norm2_ = register_module(gpt2 ? "ln_2" : "post_attention_layernorm", make_norm(c));
-  mlp_ = register_module("mlp", std::make_shared<MLP>(c, gen));
+  mlp_ = register_module("mlp", std::make_shared<MLP>(c, gen, tp));
 }
 
 Tensor Block::forward(const Tensor& x, const ForwardContext& ctx) const {
@@ -140,33 +152,72 @@ Tensor Block::forward(const Tensor& x, const ForwardContext& ctx) const {
   return ops::add(h, maybe_dropout(mlp_->forward(norm_forward(*norm2_, h)), config_, ctx));
 }
 
-TransformerLM::TransformerLM(const ModelConfig& c, uint64_t seed) : config_(c) {
+TransformerLM::TransformerLM(const ModelConfig& c, uint64_t seed, const ModelParallelism& parallel)
+    : config_(c), tp_group_(parallel.tp_group) {
   c.validate();
+  layer_begin_ = parallel.layer_begin;
+  layer_end_ = parallel.layer_end < 0 ? c.n_layer : parallel.layer_end;
+  FORGE_CHECK(0 <= layer_begin_ && layer_begin_ < layer_end_ && layer_end_ <= c.n_layer,
+              "pipeline stage: layers [" << layer_begin_ << ", " << layer_end_ << ") are not a non-empty range of the "
+                                         << c.n_layer << " layers");
+  if (tp_group_ && tp_group_->size() > 1) {
+    const int64_t tp = tp_group_->size();
+    FORGE_CHECK(c.n_head % tp == 0 && c.kv_heads() % tp == 0 && c.ffn_dim() % tp == 0 && c.vocab_size % tp == 0,
+                "tensor parallelism: tp " << tp << " must divide n_head (" << c.n_head << "), n_kv_head ("
+                                          << c.kv_heads() << "), the MLP width (" << c.ffn_dim()
+                                          << ") and vocab_size (" << c.vocab_size << ")");
+  }
   Generator gen(seed);
   const bool gpt2 = c.family == Family::gpt2;
+  const GroupPtr& tp = tp_group_;
+  // Every stage draws every layer's initial weights in the single-device order
+  // and keeps its own, so all layouts start from the same weights.
   auto body = register_module(gpt2 ? "transformer" : "model", std::make_shared<Container>());
-  tok_emb_ = body->register_module(gpt2 ? "wte" : "embed_tokens", std::make_shared<Embedding>(c.vocab_size, c.n_embd, gen));
-  if (gpt2) pos_emb_ = body->register_module("wpe", std::make_shared<Embedding>(c.block_size, c.n_embd, gen));
+  auto tok = std::make_shared<VocabParallelEmbedding>(c.vocab_size, c.n_embd, gen, tp, /*duplicate=*/!first_stage());
+  // The last stage needs the tied embedding as its head: a copy whose gradient the trainer sums with the first's.
+  if (first_stage() || (last_stage() && c.tie_embeddings))
+    tok_emb_ = body->register_module(gpt2 ? "wte" : "embed_tokens", tok);
+  if (gpt2) {
+    auto pos = std::make_shared<Embedding>(c.block_size, c.n_embd, gen);
+    if (first_stage()) pos_emb_ = body->register_module("wpe", pos);
+  }
   auto layers = body->register_module(gpt2 ? "h" : "layers", std::make_shared<Container>());
-  for (int64_t i = 0; i < c.n_layer; ++i)
-    blocks_.push_back(layers->register_module(std::to_string(i), std::make_shared<Block>(c, gen, i)));
-  final_norm_ = body->register_module(gpt2 ? "ln_f" : "norm", make_norm(c));
-  if (!c.tie_embeddings) lm_head_ = register_module("lm_head", std::make_shared<Linear>(c.n_embd, c.vocab_size, false, gen));
+  for (int64_t i = 0; i < c.n_layer; ++i) {
+    auto block = std::make_shared<Block>(c, gen, i, tp);
+    if (i >= layer_begin_ && i < layer_end_) blocks_.push_back(layers->register_module(std::to_string(i), block));
+  }
+  if (last_stage()) final_norm_ = body->register_module(gpt2 ? "ln_f" : "norm", make_norm(c));
+  if (!c.tie_embeddings) {
+    auto head = std::make_shared<ColumnParallelLinear>(c.n_embd, std::vector<int64_t>{c.vocab_size}, false, gen, 0.02, tp);
+    if (last_stage()) lm_head_ = register_module("lm_head", head);
+  }
 }
 
-Tensor TransformerLM::forward(const Tensor& ids, const ForwardContext& ctx) const {
-  FORGE_CHECK(ids.dim() == 2, "model forward: token ids must be (B, T), got " << shape_str(ids.shape()));
-  const int64_t T = ids.size(1);
+bool TransformerLM::is_partitioned() const {
+  return (tp_group_ && tp_group_->size() > 1) || !first_stage() || !last_stage();
+}
+
+Tensor TransformerLM::forward(const Tensor& input, const ForwardContext& ctx) const {
+  const int64_t T = input.size(1);
   const int64_t past = ctx.cache ? ctx.cache->length : 0;
-  FORGE_CHECK(past + T <= config_.block_size || config_.family == Family::llama,
-              "model forward: sequence length " << past + T << " exceeds model.block_size " << config_.block_size);
-  Tensor x = tok_emb_->forward(ids);  // (B, T, C)
-  if (pos_emb_) {
-    Tensor pos = ctx.positions.defined() ? ctx.positions
-                                         : position_range(past, T);
-    x = ops::add(x, pos_emb_->forward(pos));
+  Tensor x;  // (B, T, C)
+  if (first_stage()) {
+    FORGE_CHECK(input.dim() == 2, "model forward: token ids must be (B, T), got " << shape_str(input.shape()));
+    FORGE_CHECK(past + T <= config_.block_size || config_.family == Family::llama,
+                "model forward: sequence length " << past + T << " exceeds model.block_size " << config_.block_size);
+    x = tok_emb_->forward(input);
+    if (pos_emb_) {
+      Tensor pos = ctx.positions.defined() ? ctx.positions
+                                           : position_range(past, T);
+      x = ops::add(x, pos_emb_->forward(pos));
+    }
+    x = maybe_dropout(x, config_, ctx);
+  } else {
+    FORGE_CHECK(input.dim() == 3 && input.size(2) == config_.n_embd,
+                "pipeline stage forward: hidden states must be (B, T, " << config_.n_embd << "), got "
+                                                                        << shape_str(input.shape()));
+    x = input;
   }
-  x = maybe_dropout(x, config_, ctx);
   for (const auto& block : blocks_) {
     if (checkpointing_ && ctx.training) {
       std::vector<Generator*> rngs;
@@ -178,14 +229,23 @@ Tensor TransformerLM::forward(const Tensor& ids, const ForwardContext& ctx) cons
       x = block->forward(x, ctx);
     }
   }
+  if (!last_stage()) return x;
   if (ctx.cache) ctx.cache->length += T;
   x = norm_forward(*final_norm_, x);
-  return ops::linear(x, lm_head_ ? lm_head_->weight : tok_emb_->weight);  // (B, T, V)
+  if (lm_head_) return lm_head_->forward(x);         // (B, T, V / tp)
+  return parallel_linear(x, tok_emb_->weight, tp_group_);  // (B, T, V / tp)
 }
 
 Tensor TransformerLM::loss(const Tensor& logits, const Tensor& targets) {
   const int64_t V = logits.size(-1);
   return ops::cross_entropy(logits.reshape({-1, V}), targets.reshape({-1}), -100);
+}
+
+Tensor TransformerLM::loss_of(const Tensor& logits, const Tensor& targets) const {
+  FORGE_CHECK(last_stage(), "loss_of: only the last pipeline stage has logits");
+  const int64_t Vl = logits.size(-1);
+  const int64_t vocab_start = lm_head_ ? (tp_group_ ? tp_group_->rank() * Vl : 0) : tok_emb_->vocab_start();
+  return vocab_parallel_cross_entropy(logits.reshape({-1, Vl}), targets.reshape({-1}), vocab_start, tp_group_, -100);
 }
 
 }  // namespace forge::nn

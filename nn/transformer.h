@@ -6,6 +6,15 @@
 // Parameter names are Hugging Face's (transformer.h.0.attn.c_attn.weight,
 // model.layers.0.self_attn.q_proj.weight, ...), so checkpoints map 1:1.
 // Residual output projections start at std 0.02/sqrt(2*n_layer) (GPT-2 init).
+//
+// Tensor and pipeline parallelism (docs/distributed.md) are given by a
+// ModelParallelism: the layers are the tensor-parallel ones of
+// nn/tensor_parallel.h over its tp group (column-parallel QKV and MLP up/gate,
+// GPT-2's fused c_attn split per head; row-parallel output and down
+// projections; vocab-parallel embedding, head and loss), and the model holds
+// only its pipeline stage's blocks (embeddings on the first stage, final norm,
+// head and loss on the last). The default is the whole single-device model;
+// every layout draws the same initial weights from the seed.
 #pragma once
 
 #include <memory>
@@ -14,6 +23,7 @@
 #include "common/philox.h"
 #include "nn/config.h"
 #include "nn/layers.h"
+#include "nn/tensor_parallel.h"
 
 namespace forge::nn {
 
@@ -38,9 +48,16 @@ struct ForwardContext {
   KVCache* cache = nullptr;          // decoding: new tokens attend to the cached ones too (no grad)
 };
 
+// Which part of the model a rank builds.
+struct ModelParallelism {
+  GroupPtr tp_group;         // tensor-parallel group; null = none (tp must divide n_head, n_kv_head, ffn, vocab)
+  int64_t layer_begin = 0;   // this pipeline stage's blocks: [layer_begin, layer_end)
+  int64_t layer_end = -1;    // -1: through the last block
+};
+
 class CausalSelfAttention : public Module {
  public:
-  CausalSelfAttention(const ModelConfig& config, Generator& gen, int64_t layer_index);
+  CausalSelfAttention(const ModelConfig& config, Generator& gen, int64_t layer_index, const GroupPtr& tp_group);
   // x: (B, T, C) -> (B, T, C)
   Tensor forward(const Tensor& x, const ForwardContext& ctx) const;
 
@@ -50,24 +67,25 @@ class CausalSelfAttention : public Module {
 
   ModelConfig config_;
   int64_t layer_index_;
-  std::shared_ptr<Linear> c_attn_, c_proj_;                  // gpt2
-  std::shared_ptr<Linear> q_proj_, k_proj_, v_proj_, o_proj_;  // llama
+  int64_t heads_ = 0, kv_heads_ = 0;  // this rank's share of the heads
+  std::shared_ptr<ColumnParallelLinear> c_attn_, q_proj_, k_proj_, v_proj_;  // gpt2: c_attn; llama: q/k/v
+  std::shared_ptr<RowParallelLinear> c_proj_, o_proj_;                        // gpt2: c_proj; llama: o_proj
 };
 
 class MLP : public Module {
  public:
-  MLP(const ModelConfig& config, Generator& gen);
+  MLP(const ModelConfig& config, Generator& gen, const GroupPtr& tp_group);
   Tensor forward(const Tensor& x) const;  // (B, T, C) -> (B, T, C)
 
  private:
   ModelConfig config_;
-  std::shared_ptr<Linear> c_fc_, c_proj_;                  // gpt2
-  std::shared_ptr<Linear> gate_proj_, up_proj_, down_proj_;  // llama
+  std::shared_ptr<ColumnParallelLinear> c_fc_, gate_proj_, up_proj_;  // gpt2: c_fc; llama: gate/up
+  std::shared_ptr<RowParallelLinear> c_proj_, down_proj_;               // gpt2: c_proj; llama: down
 };
 
 class Block : public Module {
  public:
-  Block(const ModelConfig& config, Generator& gen, int64_t layer_index);
+  Block(const ModelConfig& config, Generator& gen, int64_t layer_index, const GroupPtr& tp_group);
   Tensor forward(const Tensor& x, const ForwardContext& ctx) const;
 
  private:
@@ -79,15 +97,29 @@ class Block : public Module {
 
 class TransformerLM : public Module {
  public:
-  // Initialises every parameter from `seed` (deterministic across thread counts).
-  TransformerLM(const ModelConfig& config, uint64_t seed);
+  // Initialises every parameter from `seed` (deterministic across thread
+  // counts and layouts: a rank keeps its pieces of the single-device weights).
+  TransformerLM(const ModelConfig& config, uint64_t seed, const ModelParallelism& parallel = {});
   const ModelConfig& config() const { return config_; }
 
   // ids: (B, T) integer -> logits (B, T, V). With ctx.cache, ids are the tokens
   // after the cached ones and positions continue from the cache's length.
-  Tensor forward(const Tensor& ids, const ForwardContext& ctx) const;
+  // A pipeline stage maps its input to its output: the first stage takes the
+  // ids, the others the previous stage's hidden states (B, T, C); the last
+  // returns logits, the others hidden states (B, T, C). With tensor
+  // parallelism the logits are this rank's vocabulary columns (B, T, V / tp).
+  Tensor forward(const Tensor& input, const ForwardContext& ctx) const;
   // Mean cross-entropy of logits (B, T, V) against targets (B, T); ignore_index -100.
   static Tensor loss(const Tensor& logits, const Tensor& targets);
+  // The same for this model's forward output (vocab-parallel logits included; last stage).
+  Tensor loss_of(const Tensor& logits, const Tensor& targets) const;
+
+  bool first_stage() const { return layer_begin_ == 0; }
+  bool last_stage() const { return layer_end_ == config_.n_layer; }
+  int64_t layer_begin() const { return layer_begin_; }
+  int64_t layer_end() const { return layer_end_; }
+  // Whether the model spans several ranks (its parameters are pieces of the whole).
+  bool is_partitioned() const;
 
   // Recompute each block in backward instead of storing its activations.
   void set_activation_checkpointing(bool on) { checkpointing_ = on; }
@@ -95,10 +127,13 @@ class TransformerLM : public Module {
  private:
   ModelConfig config_;
   bool checkpointing_ = false;
-  std::shared_ptr<Embedding> tok_emb_, pos_emb_;
-  std::vector<std::shared_ptr<Block>> blocks_;
-  std::shared_ptr<Module> final_norm_;
-  std::shared_ptr<Linear> lm_head_;  // null when tied
+  GroupPtr tp_group_;
+  int64_t layer_begin_ = 0, layer_end_ = 0;
+  std::shared_ptr<VocabParallelEmbedding> tok_emb_;  // first stage; last stage too when tied (a copy)
+  std::shared_ptr<Embedding> pos_emb_;               // gpt2, first stage
+  std::vector<std::shared_ptr<Block>> blocks_;       // this stage's
+  std::shared_ptr<Module> final_norm_;               // last stage
+  std::shared_ptr<ColumnParallelLinear> lm_head_;    // last stage; null when tied
 };
 
 }  // namespace forge::nn

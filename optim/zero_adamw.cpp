@@ -8,6 +8,7 @@
 #include "autograd/grad_mode.h"
 #include "autograd/ops/elementwise.h"
 #include "kernels/cpu/optimizer.h"
+#include "optim/grad_norm.h"
 
 namespace forge::optim {
 
@@ -40,7 +41,7 @@ ZeroAdamW::ZeroAdamW(std::vector<ParamGroup> groups, AdamWOptions options, Tenso
                   "ZeRO-1: parameter '" << g.names[i] << "' and its gradient are not views of the flat buffers");
       slots_.push_back({g.names[i], off, p.numel(), p.shape()});
       const int64_t b = std::max(off, lo), e = std::min(off + p.numel(), hi);
-      if (b < e) segments_.push_back({b, e, static_cast<float>(g.weight_decay)});
+      if (b < e) segments_.push_back({b, e, static_cast<float>(g.weight_decay), slots_.size() - 1, true});
     }
   }
   std::sort(segments_.begin(), segments_.end(), [](const Segment& a, const Segment& b) { return a.begin < b.begin; });
@@ -56,18 +57,26 @@ void ZeroAdamW::reduce_gradients() {
 double ZeroAdamW::clip_grad_norm(double max_norm) {
   NoGradGuard no_grad;
   // Alignment padding and gaps hold zero gradients, so the shard's sum of squares is its parameters'.
-  const double local = kernels::cpu::sum_squares(grad_shard_.data<float>(), shard_size_);
-  // Each rank's double as two floats (high and low part), summed in double.
-  const float high = static_cast<float>(local);
-  Tensor parts = Tensor::from_vector(std::vector<float>{high, static_cast<float>(local - double(high))}, {2});
-  Tensor all = Tensor::empty({2 * int64_t(dp_->size())});
-  dp_->all_gather(parts, all)->wait();
-  double total = 0.0;
-  const float* a = all.data<float>();
-  for (int r = 0; r < dp_->size(); ++r) total += double(a[2 * r]) + double(a[2 * r + 1]);
+  double local = 0.0;
+  if (model_group_) {
+    for (const Segment& s : segments_)
+      if (s.counted)
+        local += kernels::cpu::sum_squares(grad_shard_.data<float>() + (s.begin - shard_offset_), s.end - s.begin);
+  } else {
+    local = kernels::cpu::sum_squares(grad_shard_.data<float>(), shard_size_);
+  }
+  double total = sum_over_group(*dp_, local);
+  if (model_group_) total = sum_over_group(*model_group_, total);
   const double norm = std::sqrt(total);
   if (max_norm > 0.0 && norm > max_norm) ops::mul_scalar_(grad_shard_, max_norm / (norm + 1e-6));
   return norm;
+}
+
+void ZeroAdamW::set_norm_scope(const std::vector<std::string>& uncounted,
+                               std::shared_ptr<distributed::ProcessGroup> model_group) {
+  model_group_ = std::move(model_group);
+  for (Segment& s : segments_)
+    s.counted = std::find(uncounted.begin(), uncounted.end(), slots_[s.slot].name) == uncounted.end();
 }
 
 void ZeroAdamW::step() {

@@ -34,6 +34,11 @@ class ZeroAdamW : public Optimizer {
   // Global L2 norm of the averaged gradients; scales this rank's shard so the
   // norm is at most max_norm (no clipping when max_norm <= 0). Collective.
   double clip_grad_norm(double max_norm);
+  // For a model spread over ranks (optim/grad_norm.h): the parameters named in
+  // `uncounted` (replicas another rank counts) are left out of this rank's sum
+  // of squares, and the dp-wide sums are added over `model_group` (tp x pp).
+  void set_norm_scope(const std::vector<std::string>& uncounted,
+                      std::shared_ptr<distributed::ProcessGroup> model_group);
   // Shard update and all-gather of the parameters (collective).
   void step() override;
 
@@ -48,6 +53,8 @@ class ZeroAdamW : public Optimizer {
   struct Segment {
     int64_t begin, end;  // in elements of the flat buffer, inside the shard
     float weight_decay;
+    size_t slot;   // index into slots_
+    bool counted;  // in the gradient norm (set_norm_scope)
   };
   // Whole-parameter ranges in the flat buffer, for gathering/loading state.
   struct Slot {
@@ -58,7 +65,7 @@ class ZeroAdamW : public Optimizer {
 
   AdamWOptions options_;
   Tensor flat_params_, flat_grads_;
-  std::shared_ptr<distributed::ProcessGroup> dp_;
+  std::shared_ptr<distributed::ProcessGroup> dp_, model_group_;
   int64_t shard_offset_ = 0, shard_size_ = 0;
   Tensor grad_shard_, exp_avg_, exp_avg_sq_;  // (S,) each
   std::vector<Segment> segments_;

@@ -231,8 +231,19 @@ void validate(const Recipe& r, const Sources& sources, const std::string& origin
         "model.n_kv_head " + std::to_string(m.n_kv_head) + " is not divisible by tp " + std::to_string(tp));
   check(m.ffn_hidden % tp == 0, "parallel.tp",
         "model.ffn_hidden " + std::to_string(m.ffn_hidden) + " is not divisible by tp " + std::to_string(tp));
+  check(m.vocab_size % tp == 0, "parallel.tp",
+        "model.vocab_size " + std::to_string(m.vocab_size) + " is not divisible by tp " + std::to_string(tp) +
+            " (the vocabulary is split across the tp ranks; pad model.vocab_size)");
   check(r.parallel.pp <= m.n_layer, "parallel.pp",
         "expected <= model.n_layer (" + std::to_string(m.n_layer) + "), got " + std::to_string(r.parallel.pp));
+  if (!r.parallel.pp_layers.empty()) {
+    int64_t layers = 0;
+    for (int n : r.parallel.pp_layers) layers += n;
+    check(static_cast<int>(r.parallel.pp_layers.size()) == r.parallel.pp && layers == m.n_layer, "parallel.pp_layers",
+          "expected " + std::to_string(r.parallel.pp) + " layer counts (parallel.pp) adding up to model.n_layer " +
+              std::to_string(m.n_layer) + ", got " + std::to_string(r.parallel.pp_layers.size()) + " adding up to " +
+              std::to_string(layers));
+  }
 
   try {
     data::ChatTemplate{r.sft.chat_turn, r.sft.chat_stop}.validate("chat template");

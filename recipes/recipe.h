@@ -114,6 +114,8 @@ struct ParallelConfig {
   int tp = 1;
   int pp = 1;
   int zero = 0;  // 0 | 1
+  std::vector<int> pp_layers;          // blocks per pipeline stage; empty = as even as possible
+  std::string pp_schedule = "1f1b";    // 1f1b | gpipe (distributed/pipeline.h)
   bool operator==(const ParallelConfig&) const = default;
 };
 

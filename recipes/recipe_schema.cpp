@@ -181,6 +181,26 @@ FieldSpec betas_field() {
   return f;
 }
 
+// parallel.pp_layers: a list of positive integers (empty: even split).
+FieldSpec pp_layers_field() {
+  FieldSpec f;
+  f.path = "parallel.pp_layers";
+  f.read = [p = f.path](Recipe& r, const YAML::Node& n, const Where& w) {
+    if (!n.IsSequence()) fail(w, p, "expected a list of layer counts, one per pipeline stage, got " + describe(n));
+    r.parallel.pp_layers.clear();
+    for (size_t i = 0; i < n.size(); ++i) r.parallel.pp_layers.push_back(int(read_int_in(n[i], p, w, 1, INT_MAX)));
+  };
+  f.write = [](YAML::Emitter& out, const Recipe& r) {
+    out << YAML::Flow << YAML::BeginSeq;
+    for (int n : r.parallel.pp_layers) out << n;
+    out << YAML::EndSeq;
+  };
+  f.copy = [](Recipe& d, const Recipe& s) { d.parallel.pp_layers = s.parallel.pp_layers; };
+  return f;
+}
+
+std::vector<std::string> pp_schedule_list() { return {"1f1b", "gpipe"}; }
+
 // parallel.dp: a positive integer or `auto` (stored as 0).
 FieldSpec dp_field() {
   FieldSpec f;
@@ -318,6 +338,8 @@ std::vector<FieldSpec> build_fields() {
   t.push_back(int_field("parallel.tp", FORGE_REF(int, parallel.tp), 1));
   t.push_back(int_field("parallel.pp", FORGE_REF(int, parallel.pp), 1));
   t.push_back(int_field("parallel.zero", FORGE_REF(int, parallel.zero), 0, 1));
+  t.push_back(pp_layers_field());
+  t.push_back(choice_field("parallel.pp_schedule", FORGE_REF(std::string, parallel.pp_schedule), pp_schedule_list, false));
 
   t.push_back(bool_field("sft.enabled", FORGE_REF(bool, sft.enabled)));
   t.push_back(bool_field("sft.packing", FORGE_REF(bool, sft.packing)));

@@ -53,7 +53,8 @@ CheckpointContents training_checkpoint(const Recipe& r, const nn::ModelConfig& c
 }
 
 TrainingState restore_training(const std::string& path, const Recipe& r, const nn::ModelConfig& config,
-                               nn::Module& model, optim::Optimizer& optimizer) {
+                               nn::Module& model, optim::Optimizer& optimizer,
+                               const std::function<void(CheckpointContents&)>& localize) {
   CheckpointContents c = load_checkpoint(path, /*with_optimizer=*/true);
   const std::vector<std::string> diffs = model_config_differences(c.model_config, config);
   if (!diffs.empty()) {
@@ -68,6 +69,7 @@ TrainingState restore_training(const std::string& path, const Recipe& r, const n
   FORGE_CHECK(c.optimizer_name == r.optim.name, "cannot resume from '" << path << "': its optimizer state is for '"
                                                                        << c.optimizer_name << "', the recipe uses optim.name '"
                                                                        << r.optim.name << "'");
+  if (localize) localize(c);
   apply_weights(model, c.model, /*strict=*/true, path);
 
   // Optimizer state: every entry must belong to a parameter and have its shape,

@@ -6,6 +6,7 @@
 // File format and crash safety: checkpoint.h and docs/checkpoints.md.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "recipes/checkpoint.h"
@@ -37,8 +38,11 @@ CheckpointContents training_checkpoint(const Recipe& recipe, const nn::ModelConf
 // step count into `optimizer` (call Optimizer::load_state() after, for sharded
 // ones); returns the rest of the training state. The checkpoint must describe
 // the recipe's model (an error lists every differing field) and hold state for
-// the recipe's optimizer.
+// the recipe's optimizer. `localize` (optional) rewrites the whole tensors read
+// from the file into this rank's pieces before they are checked and applied
+// (a model spread over a dp × tp × pp layout, recipes/model_shards.h).
 TrainingState restore_training(const std::string& path, const Recipe& recipe, const nn::ModelConfig& config,
-                               nn::Module& model, optim::Optimizer& optimizer);
+                               nn::Module& model, optim::Optimizer& optimizer,
+                               const std::function<void(CheckpointContents&)>& localize = {});
 
 }  // namespace forge::recipes

@@ -12,14 +12,17 @@
 #include "data/loader.h"
 #include "distributed/grad_reducer.h"
 #include "distributed/layout.h"
+#include "distributed/pipeline.h"
 #include "nn/flat_parameters.h"
 #include "nn/transformer.h"
+#include "optim/grad_norm.h"
 #include "optim/optimizer.h"
 #include "optim/schedule.h"
 #include "optim/zero_adamw.h"
 #include "recipes/checkpoint.h"
 #include "recipes/init_from.h"
 #include "recipes/metrics.h"
+#include "recipes/model_shards.h"
 #include "recipes/resume.h"
 #include "recipes/sft.h"
 #include "recipes/stop_signal.h"
@@ -87,6 +90,28 @@ double global_mean(const distributed::Layout& layout, double value) {
   return total / static_cast<double>(layout.dp);
 }
 
+// Blocks [begin, end) of pipeline stage `stage`: parallel.pp_layers, or an even split
+// (the first n_layer % pp stages one more).
+std::pair<int64_t, int64_t> stage_layers(const Recipe& r, int64_t n_layer, int stage) {
+  const int pp = r.parallel.pp;
+  int64_t begin = 0;
+  for (int k = 0; k <= stage; ++k) {
+    const int64_t n = r.parallel.pp_layers.empty() ? n_layer / pp + (k < n_layer % pp ? 1 : 0) : r.parallel.pp_layers[k];
+    if (k == stage) return {begin, begin + n};
+    begin += n;
+  }
+  return {0, n_layer};
+}
+
+// `value` of the last pipeline stage on every stage, exact to double (two floats). Collective over pp.
+double from_last_stage(const distributed::Layout& layout, double value) {
+  if (layout.pp == 1) return value;
+  const float high = static_cast<float>(value);
+  Tensor parts = Tensor::from_vector(std::vector<float>{high, static_cast<float>(value - double(high))}, {2});
+  layout.pp_group->broadcast(parts, layout.pp - 1)->wait();
+  return double(parts.data<float>()[0]) + double(parts.data<float>()[1]);
+}
+
 // True on every rank when `flag` is true on any (a stop signal may reach the
 // ranks at different steps; they must stop after the same one). Collective.
 bool any_rank(const distributed::Layout& layout, bool flag) {
@@ -114,6 +139,13 @@ struct Trainer::State {
   distributed::Layout layout;
   std::unique_ptr<distributed::GradBucketReducer> reducer;
   optim::ZeroAdamW* zero = nullptr;  // = optimizer when parallel.zero is 1
+  // Tensor and pipeline parallelism: the model holds this rank's pieces.
+  bool partitioned = false;
+  distributed::PipelineSchedule pp_schedule = distributed::PipelineSchedule::one_f_one_b;
+  std::shared_ptr<distributed::ProcessGroup> model_group;  // tp x pp of this replica (gradient norm)
+  std::shared_ptr<distributed::ProcessGroup> tied_group;   // first + last stage: GPT-2's tied embedding (pp > 1)
+  std::vector<Tensor> counted;                             // parameters the gradient norm counts on this rank
+  int64_t whole_parameters = 0;                            // of the whole model
   bool writer() const { return layout.rank == 0; }
 };
 
@@ -124,15 +156,40 @@ Trainer::Trainer(Recipe recipe, std::shared_ptr<distributed::ProcessGroup> world
   s.recipe = std::move(recipe);
   const Recipe& r = s.recipe;
   s.layout = distributed::Layout::create(std::move(world), r.parallel.dp, r.parallel.tp, r.parallel.pp);
-  FORGE_CHECK(s.layout.tp == 1 && s.layout.pp == 1,
-              "parallel.tp and parallel.pp > 1 are not implemented yet (got " << s.layout.str()
-                                                                              << "); use data parallelism (parallel.dp)");
   const int dp = s.layout.dp;
   FORGE_CHECK(r.precision == Precision::fp32,
               "precision '" << to_string(r.precision) << "' is not supported on the CPU path yet; use precision: fp32");
   s.config = model_config_of(r);
-  s.model = std::make_unique<nn::TransformerLM>(s.config, static_cast<uint64_t>(r.seed));
+  // Tensor and pipeline parallelism (docs/distributed.md): this rank's stage and pieces of the model.
+  nn::ModelParallelism mp;
+  mp.tp_group = s.layout.tp_group;
+  std::tie(mp.layer_begin, mp.layer_end) = stage_layers(r, s.config.n_layer, s.layout.pp_rank);
+  s.model = std::make_unique<nn::TransformerLM>(s.config, static_cast<uint64_t>(r.seed), mp);
   s.model->set_activation_checkpointing(r.train.activation_checkpointing);
+  s.partitioned = s.model->is_partitioned();
+  s.pp_schedule = distributed::pipeline_schedule_from_name(r.parallel.pp_schedule);
+  s.model_group = s.layout.world->split(s.layout.dp_rank, s.layout.rank);
+  if (s.layout.pp > 1 && s.config.tie_embeddings) {
+    const bool holds = s.model->first_stage() || s.model->last_stage();
+    s.tied_group = s.layout.pp_group->split(holds ? 0 : 1, s.layout.pp_rank);
+    if (!holds) s.tied_group.reset();
+  }
+  // The gradient norm counts each element once: pieces everywhere, tp-replicated
+  // parameters on tp rank 0, the tied embedding's copy nowhere.
+  std::vector<std::string> uncounted;
+  const auto named = s.model->named_parameters();
+  const auto specs = s.model->named_shard_specs();
+  double counted_numel = 0.0;
+  for (size_t i = 0; i < named.size(); ++i) {
+    const nn::ShardSpec& spec = specs[i].second;
+    if (!spec.duplicate && (spec.sharded() || s.layout.tp_rank == 0)) {
+      s.counted.push_back(named[i].second);
+      counted_numel += static_cast<double>(named[i].second.numel());
+    } else {
+      uncounted.push_back(named[i].first);
+    }
+  }
+  s.whole_parameters = static_cast<int64_t>(optim::sum_over_group(*s.model_group, counted_numel));
   // Every rank initialises the same weights from the seed; ZeRO-1 needs buffers that split into dp equal shards.
   s.flat = std::make_unique<nn::FlatParameters>(*s.model, r.parallel.zero ? dp : 1);
   s.dropout_gen = Generator(static_cast<uint64_t>(r.seed) * 2654435761ull + 1);
@@ -142,7 +199,7 @@ Trainer::Trainer(Recipe recipe, std::shared_ptr<distributed::ProcessGroup> world
               "data.train was tokenized with a vocabulary of " << s.train_data->vocab_size()
                                                                << " tokens, larger than model.vocab_size " << s.config.vocab_size);
   if (!r.data.val.empty()) s.val_data = make_batch_source(r, /*val=*/true);
-  if (!r.data.tokenizer.empty()) {
+  if (!r.data.tokenizer.empty() && !s.partitioned) {  // samples need the whole model on one rank
     const data::BatchSource& first = s.val_data ? *s.val_data : *s.train_data;  // batch() is pure: no state moves
     s.sampler = std::make_unique<TrainingSampler>(r, s.config, first.batch(0, 0).inputs.data<int64_t>()[0]);
   }
@@ -157,6 +214,7 @@ Trainer::Trainer(Recipe recipe, std::shared_ptr<distributed::ProcessGroup> world
         groups, optim::AdamWOptions{r.optim.lr, r.optim.betas[0], r.optim.betas[1], r.optim.eps}, fp32.params,
         fp32.grads, s.layout.dp_group);
     s.zero = zero.get();
+    if (s.partitioned) s.zero->set_norm_scope(uncounted, s.model_group);
     s.optimizer = std::move(zero);
   } else if (r.optim.name == "sgd") {
     s.optimizer = std::make_unique<optim::SGD>(groups, optim::SGDOptions{r.optim.lr, r.optim.momentum});
@@ -187,13 +245,22 @@ void Trainer::save_training_checkpoint(const TrainingState& progress) {
   State& s = *s_;
   const Recipe& r = s.recipe;
   s.optimizer->gather_state();  // collective: whole state on every rank for sharded optimizers
+  // Tensor/pipeline parallel: whole tensors gathered onto rank 0 (collective), so
+  // the checkpoint does not depend on the layout (recipes/model_shards.h).
+  WholeModel whole;
+  if (s.partitioned) whole = gather_whole_model(s.layout, *s.model, s.optimizer->state());
   if (!s.writer()) return;
   TrainingState state = progress;
   state.dropout_seed = s.dropout_gen.seed();
   state.dropout_offset = s.dropout_gen.offset();
   const auto t0 = std::chrono::steady_clock::now();
   const std::string path = checkpoint_path(r.run.dir, state.step);
-  save_checkpoint(path, training_checkpoint(r, s.config, *s.model, *s.optimizer, state));
+  CheckpointContents contents = training_checkpoint(r, s.config, *s.model, *s.optimizer, state);
+  if (s.partitioned) {
+    contents.model = std::move(whole.params);
+    contents.optimizer_state = std::move(whole.optimizer_state);
+  }
+  save_checkpoint(path, contents);
   write_latest(r.run.dir, state.step);
   prune_checkpoints(r.run.dir, r.checkpoint.keep_last);
   std::printf("checkpoint: %s (%.1f s)\n", path.c_str(),
@@ -203,6 +270,12 @@ void Trainer::save_training_checkpoint(const TrainingState& progress) {
 
 const nn::TransformerLM& Trainer::model() const { return *s_->model; }
 
+std::vector<std::pair<std::string, Tensor>> Trainer::whole_weights() {
+  State& s = *s_;
+  if (!s.partitioned) return s.writer() ? s.model->named_parameters() : std::vector<std::pair<std::string, Tensor>>{};
+  return gather_whole_model(s.layout, *s.model, {}).params;
+}
+
 double Trainer::evaluate(int64_t steps) {
   State& s = *s_;
   if (!s.val_data) return -1.0;
@@ -211,13 +284,27 @@ double Trainer::evaluate(int64_t steps) {
   ctx.training = false;
   double total = 0.0;
   const int64_t n = std::min(steps, std::max<int64_t>(1, s.val_data->num_windows() / s.recipe.data.batch_size));
-  for (int64_t i = 0; i < n; ++i) {
+  // Each batch through the pipeline's stages (one stage without pipeline parallelism).
+  distributed::PipelineStep ps;
+  ps.micro_batches = n;
+  ps.activation_shape = [&](int64_t i) {
+    const Tensor ids = s.val_data->batch(i, 0).inputs;
+    return Shape{ids.size(0), ids.size(1), s.config.n_embd};
+  };
+  ps.forward = [&](int64_t i, const Tensor& input) {
     data::Batch b = s.val_data->batch(i, 0);
     ctx.positions = b.positions;  // packed SFT rows; undefined otherwise
     ctx.doc_ids = b.doc_ids;
-    total += nn::TransformerLM::loss(s.model->forward(b.inputs, ctx), b.targets).item();
+    Tensor out = s.model->forward(s.model->first_stage() ? b.inputs : input, ctx);
+    if (s.model->last_stage()) total += s.model->loss_of(out, b.targets).item();
+    return out;
+  };
+  if (s.layout.pp == 1) {
+    for (int64_t i = 0; i < n; ++i) ps.forward(i, Tensor());
+  } else {
+    distributed::run_pipeline_forward(*s.layout.pp_group, ps);
   }
-  return total / static_cast<double>(n);
+  return from_last_stage(s.layout, total / static_cast<double>(n));
 }
 
 TrainSummary Trainer::run() {
@@ -230,7 +317,10 @@ TrainSummary Trainer::run() {
   const std::string resume_from = resume_checkpoint(r, note);
   TrainingState state;
   if (!resume_from.empty()) {
-    state = restore_training(resume_from, r, s.config, *s.model, *s.optimizer);
+    // Whole tensors from the file, cut to this rank's pieces: any layout resumes any checkpoint.
+    state = restore_training(resume_from, r, s.config, *s.model, *s.optimizer, [&](CheckpointContents& c) {
+      localize(*s.model, s.partitioned, c.model, &c.optimizer_state);
+    });
     s.optimizer->load_state();
     s.dropout_gen.set_state(state.dropout_seed, state.dropout_offset);
     FORGE_CHECK(state.step <= s.total_steps, "cannot resume from '" << resume_from << "': it is at step " << state.step
@@ -238,6 +328,7 @@ TrainSummary Trainer::run() {
   } else if (!r.init_from.path.empty()) {
     NamedWeights weights = read_weights(r.init_from.path);
     const int64_t added = adapt_init_weights(r, weights);  // sft.extend_vocab (recipes/sft.h)
+    localize(*s.model, s.partitioned, weights, nullptr);  // this rank's pieces (tensor/pipeline parallelism)
     const InitFromReport report = apply_weights(*s.model, weights, r.init_from.strict, r.init_from.path);
     if (s.writer()) {
       if (added > 0)
@@ -271,12 +362,14 @@ TrainSummary Trainer::run() {
   const int64_t accum = r.data.grad_accum;
   const int dp = s.layout.dp;
   const int64_t tokens_per_step = r.tokens_per_step(dp);
-  const double flops_per_token = s.config.flops_per_token(s.model->num_parameters(), r.data.seq_len);
+  const double flops_per_token = s.config.flops_per_token(s.whole_parameters, r.data.seq_len);
   std::vector<Tensor> params = s.model->parameters();
   if (s.writer())
     std::printf("model: %s, %lld parameters; %lld steps of %lld tokens; layout %s\n", nn::family_name(s.config.family),
-                static_cast<long long>(s.model->num_parameters()), static_cast<long long>(s.total_steps),
+                static_cast<long long>(s.whole_parameters), static_cast<long long>(s.total_steps),
                 static_cast<long long>(tokens_per_step), s.layout.str().c_str());
+  if (s.writer() && s.partitioned && !r.data.tokenizer.empty())
+    std::printf("samples: not printed (the model is split over tensor/pipeline-parallel ranks)\n");
 
   using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
@@ -294,28 +387,58 @@ TrainSummary Trainer::run() {
     ctx.training = true;
     ctx.dropout_gen = &s.dropout_gen;
     double loss_sum = 0.0;
-    for (int64_t a = 0; a < accum; ++a) {
+    // The micro-steps of gradient accumulation; under pipeline parallelism they are
+    // the pipeline's micro-batches, each stage running its part (distributed/pipeline.h).
+    auto micro_forward = [&](int64_t a, const Tensor& input) {
       data::Batch b = s.train_data->batch(step, a);
       ctx.positions = b.positions;  // packed SFT rows; undefined otherwise
       ctx.doc_ids = b.doc_ids;
-      Tensor loss = nn::TransformerLM::loss(s.model->forward(b.inputs, ctx), b.targets);
+      Tensor out = s.model->forward(s.model->first_stage() ? b.inputs : input, ctx);
+      if (!s.model->last_stage()) return out;
+      Tensor loss = s.model->loss_of(out, b.targets);
       // dp ranks average gradients, so each rank weighs its mean loss by its share of
       // the global batch's trained tokens (1 unless a loss mask makes the shares unequal).
       const double weight = dp > 1 ? dp_loss_weight(s.layout, b.targets) : 1.0;
       loss_sum += weight * loss.item();
-      if (s.reducer) s.reducer->set_sync(a + 1 == accum);
       const double scale = weight / static_cast<double>(accum);
-      (scale != 1.0 ? ops::mul_scalar(loss, scale) : loss).backward();
-      if (a == 0) signals.test_hook(step + 1);
+      return scale != 1.0 ? ops::mul_scalar(loss, scale) : loss;
+    };
+    if (s.layout.pp == 1) {
+      for (int64_t a = 0; a < accum; ++a) {
+        Tensor loss = micro_forward(a, Tensor());
+        if (s.reducer) s.reducer->set_sync(a + 1 == accum);
+        loss.backward();
+        if (a == 0) signals.test_hook(step + 1);
+      }
+    } else {
+      distributed::PipelineStep ps;
+      ps.micro_batches = accum;
+      ps.activation_shape = [&](int64_t a) {
+        const Tensor ids = s.train_data->batch(step, a).inputs;
+        return Shape{ids.size(0), ids.size(1), s.config.n_embd};
+      };
+      ps.forward = micro_forward;
+      ps.before_backward = [&](int64_t a) {
+        if (s.reducer) s.reducer->set_sync(a + 1 == accum);
+      };
+      distributed::run_pipeline(s.pp_schedule, *s.layout.pp_group, ps);
+      signals.test_hook(step + 1);
     }
     if (s.reducer) s.reducer->finish();
+    if (s.tied_group) {  // GPT-2's tied embedding: the first stage's input and the last stage's head gradients
+      Tensor g = s.model->parameter(s.config.family == nn::Family::gpt2 ? "transformer.wte.weight"
+                                                                        : "model.embed_tokens.weight")
+                     .grad();
+      s.tied_group->all_reduce(g, distributed::ReduceOp::sum)->wait();
+    }
     if (s.zero) s.zero->reduce_gradients();
-    const double loss = global_mean(s.layout, loss_sum) / static_cast<double>(accum);
+    const double loss = from_last_stage(s.layout, global_mean(s.layout, loss_sum) / static_cast<double>(accum));
     summary.losses.push_back(loss);
     FORGE_CHECK(std::isfinite(loss), "training diverged: loss is " << loss << " at step " << step + 1
                                                                      << " (lower optim.lr or enable optim.grad_clip)");
-    const double grad_norm =
-        s.zero ? s.zero->clip_grad_norm(r.optim.grad_clip) : optim::clip_grad_norm(params, r.optim.grad_clip);
+    const double grad_norm = s.zero          ? s.zero->clip_grad_norm(r.optim.grad_clip)
+                             : s.partitioned ? optim::clip_grad_norm(params, s.counted, r.optim.grad_clip, *s.model_group)
+                                             : optim::clip_grad_norm(params, r.optim.grad_clip);
     const double lr = s.schedule(step);
     s.optimizer->set_lr(lr);
     s.optimizer->step();

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "autograd/tensor.h"
 #include "recipes/recipe.h"
 
 namespace forge::nn {
@@ -47,6 +48,10 @@ class Trainer {
   // (summary.stopped_by); see docs/checkpoints.md.
   TrainSummary run();
   const nn::TransformerLM& model() const;
+  // Every parameter whole, by name in single-process order, on world rank 0
+  // (empty on other ranks); model() holds only this rank's pieces under tensor
+  // or pipeline parallelism. Collective.
+  std::vector<std::pair<std::string, Tensor>> whole_weights();
 
   // Mean loss over `steps` batches of the validation data (eval mode, no grad).
   double evaluate(int64_t steps);
