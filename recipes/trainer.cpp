@@ -453,12 +453,18 @@ TrainSummary Trainer::run() {
       const auto now = Clock::now();
       const double dt = std::chrono::duration<double>(now - window_start).count();
       const double tps = static_cast<double>(window_steps * tokens_per_step) / std::max(dt, 1e-9);
-      const double mfu = r.train.peak_flops > 0 ? tps * flops_per_token / r.train.peak_flops : 0.0;
+      // Model FLOPs of the whole job over the peak of every device in it (train.peak_flops is per device).
+      const double mfu = r.train.peak_flops > 0
+                             ? tps * flops_per_token / (r.train.peak_flops * static_cast<double>(s.layout.world->size()))
+                             : 0.0;
+      char mfu_text[32];
+      if (r.train.peak_flops > 0) std::snprintf(mfu_text, sizeof mfu_text, "%.1f%%", 100.0 * mfu);
+      else std::snprintf(mfu_text, sizeof mfu_text, "n/a");  // unknown peak: no made-up figure
       const double elapsed = std::chrono::duration<double>(now - start).count();
       const double eta = elapsed / static_cast<double>(step + 1) * static_cast<double>(s.total_steps - step - 1);
-      std::printf("step %6lld/%lld | loss %.4f | lr %.3e | grad norm %.3f | %.0f tok/s | mfu %.1f%% | eta %s\n",
+      std::printf("step %6lld/%lld | loss %.4f | lr %.3e | grad norm %.3f | %.0f tok/s | mfu %s | eta %s\n",
                   static_cast<long long>(step + 1), static_cast<long long>(s.total_steps), loss, lr, grad_norm, tps,
-                  100.0 * mfu, format_duration(eta).c_str());
+                  mfu_text, format_duration(eta).c_str());
       std::fflush(stdout);
       metrics->write({{"step", double(step + 1)}, {"loss", loss}, {"lr", lr}, {"grad_norm", grad_norm},
                      {"tokens", double(state.tokens_seen)}, {"tokens_per_s", tps}, {"mfu", mfu}});
