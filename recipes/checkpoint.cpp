@@ -27,7 +27,7 @@ namespace fs = std::filesystem;
 
 constexpr const char* kFormat = "forge-checkpoint";
 constexpr int64_t kFormatVersion = 1;
-constexpr size_t kChunkBytes = size_t(64) << 20;
+constexpr size_t kChunkBytes = size_t(4) << 20;
 
 std::string errno_text() { return std::strerror(errno); }
 
@@ -217,9 +217,16 @@ void write_file(const std::string& path, const CheckpointContents& c) {
   FORGE_CHECK(H5Fclose(f.release()) >= 0, "cannot close '" << path << "': " << h5::error_message());
 }
 
-// Opens a checkpoint and checks it is one forge can read.
+// Opens a checkpoint and checks it is one forge can read. The kernel is told
+// the whole file will be read soon, so it reads ahead while forge verifies and
+// copies out what has arrived.
 h5::Handle open_checkpoint(const std::string& path) {
   h5::Handle f = h5::open_file_readonly(path);
+  void* handle = nullptr;
+  if (H5Fget_vfd_handle(f, H5P_DEFAULT, &handle) >= 0 && handle != nullptr) {
+    ::posix_fadvise(*static_cast<int*>(handle), 0, 0, POSIX_FADV_SEQUENTIAL);
+    ::posix_fadvise(*static_cast<int*>(handle), 0, 0, POSIX_FADV_WILLNEED);
+  }
   FORGE_CHECK(H5Aexists(f, "format") > 0 && h5::read_attr_string(f, "format", path) == kFormat,
               "'" << path << "' is an HDF5 file but not a forge checkpoint (no format=\"" << kFormat
                   << "\" attribute; token shards and other HDF5 files cannot be loaded as checkpoints)");
