@@ -12,13 +12,11 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <thread>
 
 #include "data/hdf5_util.h"
 
@@ -219,39 +217,16 @@ void write_file(const std::string& path, const CheckpointContents& c) {
   FORGE_CHECK(H5Fclose(f.release()) >= 0, "cannot close '" << path << "': " << h5::error_message());
 }
 
-// While a checkpoint is read, a helper thread asks the kernel to read the file
-// ahead in 8 MiB pieces (one posix_fadvise WILLNEED is capped at the device's
-// readahead size), so the disk streams while forge verifies and copies out what
-// has arrived, as `dd` does. Stops early when the reader is done.
-class ReadAhead {
- public:
-  explicit ReadAhead(const std::string& path) : fd_(::open(path.c_str(), O_RDONLY)) {
-    if (fd_ < 0) return;
-    const off_t size = ::lseek(fd_, 0, SEEK_END);
-    ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
-    thread_ = std::thread([this, size] {
-      constexpr off_t kPiece = off_t(8) << 20;
-      for (off_t at = 0; at < size && !stop_.load(std::memory_order_relaxed); at += kPiece)
-        ::posix_fadvise(fd_, at, std::min(kPiece, size - at), POSIX_FADV_WILLNEED);
-    });
-  }
-  ~ReadAhead() {
-    stop_.store(true, std::memory_order_relaxed);
-    if (thread_.joinable()) thread_.join();
-    if (fd_ >= 0) ::close(fd_);
-  }
-  ReadAhead(const ReadAhead&) = delete;
-  ReadAhead& operator=(const ReadAhead&) = delete;
-
- private:
-  int fd_;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
-};
-
-// Opens a checkpoint and checks it is one forge can read.
+// Opens a checkpoint and checks it is one forge can read. The kernel is told
+// the whole file will be read soon, so it reads ahead while forge verifies and
+// copies out what has arrived.
 h5::Handle open_checkpoint(const std::string& path) {
   h5::Handle f = h5::open_file_readonly(path);
+  void* handle = nullptr;
+  if (H5Fget_vfd_handle(f, H5P_DEFAULT, &handle) >= 0 && handle != nullptr) {
+    ::posix_fadvise(*static_cast<int*>(handle), 0, 0, POSIX_FADV_SEQUENTIAL);
+    ::posix_fadvise(*static_cast<int*>(handle), 0, 0, POSIX_FADV_WILLNEED);
+  }
   FORGE_CHECK(H5Aexists(f, "format") > 0 && h5::read_attr_string(f, "format", path) == kFormat,
               "'" << path << "' is an HDF5 file but not a forge checkpoint (no format=\"" << kFormat
                   << "\" attribute; token shards and other HDF5 files cannot be loaded as checkpoints)");
@@ -327,7 +302,6 @@ void save_checkpoint(const std::string& path, const CheckpointContents& contents
 
 CheckpointContents load_checkpoint(const std::string& path, bool with_optimizer) {
   h5::Handle f = open_checkpoint(path);
-  const ReadAhead read_ahead(path);
   Metadata m = read_metadata(f, path);
   CheckpointContents c;
   c.model_config = m.model_config;
@@ -348,7 +322,6 @@ CheckpointContents load_checkpoint(const std::string& path, bool with_optimizer)
 
 CheckpointReport verify_checkpoint(const std::string& path) {
   h5::Handle f = open_checkpoint(path);
-  const ReadAhead read_ahead(path);
   Metadata m = read_metadata(f, path);
   CheckpointReport r;
   r.model_config = m.model_config;
