@@ -23,14 +23,7 @@ TokenLoader::TokenLoader(const std::string& spec, int64_t batch_size, int64_t se
   bool any_mask = false;
   for (const std::string& path : list_shards(spec)) {
     TokenShard s = read_shard(path);
-    if (vocab_size_ == 0) {
-      vocab_size_ = s.vocab_size;
-      fingerprint = s.tokenizer_fingerprint;
-    }
-    FORGE_CHECK(s.vocab_size == vocab_size_ && s.tokenizer_fingerprint == fingerprint,
-                "shard '" << path << "' was made with a different tokenizer (vocab " << s.vocab_size << ", fingerprint '"
-                          << s.tokenizer_fingerprint << "') than the first shard (vocab " << vocab_size_ << ", '"
-                          << fingerprint << "')");
+    check_same_tokenizer(s, path, vocab_size_, fingerprint);
     if (!s.loss_mask.empty()) any_mask = true;
     if (any_mask) {
       loss_mask_.resize(tokens_.size(), 1);

@@ -18,14 +18,7 @@ SftLoader::SftLoader(const std::string& spec, const SftLoaderOptions& o) : o_(o)
   for (const std::string& path : list_shards(spec)) {
     TokenShard s = read_shard(path);
     FORGE_CHECK(!s.loss_mask.empty(), "shard '" << path << "' has no /loss_mask: SFT data comes from `forge prepare --sft`");
-    if (vocab_size_ == 0) {
-      vocab_size_ = s.vocab_size;
-      fingerprint = s.tokenizer_fingerprint;
-    }
-    FORGE_CHECK(s.vocab_size == vocab_size_ && s.tokenizer_fingerprint == fingerprint,
-                "shard '" << path << "' was made with a different tokenizer (vocab " << s.vocab_size << ", fingerprint '"
-                          << s.tokenizer_fingerprint << "') than the first shard (vocab " << vocab_size_ << ", '"
-                          << fingerprint << "')");
+    check_same_tokenizer(s, path, vocab_size_, fingerprint);
     const int64_t base = static_cast<int64_t>(tokens_.size()), n = static_cast<int64_t>(s.tokens.size());
     for (size_t d = 0; d < s.doc_offsets.size(); ++d) {
       const int64_t begin = s.doc_offsets[d], end = d + 1 < s.doc_offsets.size() ? s.doc_offsets[d + 1] : n;

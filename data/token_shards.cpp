@@ -60,6 +60,17 @@ TokenShard read_shard(const std::string& path) {
   return s;
 }
 
+void check_same_tokenizer(const TokenShard& s, const std::string& path, int64_t& vocab_size, std::string& fingerprint) {
+  if (vocab_size == 0) {
+    vocab_size = s.vocab_size;
+    fingerprint = s.tokenizer_fingerprint;
+  }
+  FORGE_CHECK(s.vocab_size == vocab_size && s.tokenizer_fingerprint == fingerprint,
+              "shard '" << path << "' was made with a different tokenizer (vocab " << s.vocab_size << ", fingerprint '"
+                        << s.tokenizer_fingerprint << "') than the first shard (vocab " << vocab_size << ", '"
+                        << fingerprint << "')");
+}
+
 std::vector<std::string> list_shards(const std::string& spec) {
   std::vector<std::string> out;
   fs::path p(spec);

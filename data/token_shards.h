@@ -22,6 +22,11 @@ struct TokenShard {
 void write_shard(const std::string& path, const TokenShard& shard);
 TokenShard read_shard(const std::string& path);
 
+// Checks that shard `s`, read from `path`, comes from the same tokenizer as
+// the shards loaded before it: the first one (vocab_size still 0) sets
+// vocab_size and fingerprint, every later one must match both.
+void check_same_tokenizer(const TokenShard& s, const std::string& path, int64_t& vocab_size, std::string& fingerprint);
+
 // Shard files matching a path, a directory (all *.h5 inside, sorted) or a glob
 // pattern with '*' in the file name. Errors if nothing matches.
 std::vector<std::string> list_shards(const std::string& spec);

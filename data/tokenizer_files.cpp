@@ -170,6 +170,17 @@ std::string read_text_file(const fs::path& path) {
   return std::move(ss).str();
 }
 
+void for_each_nonblank_line(const fs::path& path, const std::function<void(const std::string&, int64_t)>& fn) {
+  std::istringstream in(read_text_file(path));
+  std::string line;
+  int64_t line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    fn(line, line_no);
+  }
+}
+
 Tokenizer load_gpt2_tokenizer(const fs::path& vocab_json, const fs::path& merges_txt) {
   const Json vocab = parse_json_file(vocab_json);
   FORGE_CHECK(vocab.is_object(), "'" << vocab_json.string() << "': expected a JSON object {\"token\": id, ...}");

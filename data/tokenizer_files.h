@@ -9,7 +9,9 @@
 // forge::Error whose message names the file.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include "data/tokenizer.h"
@@ -24,6 +26,11 @@ Tokenizer load_hf_tokenizer_json(const std::filesystem::path& tokenizer_json);
 
 // Reads all of a file into a string; throws forge::Error naming it.
 std::string read_text_file(const std::filesystem::path& path);
+
+// Calls fn(line, line_no) for every line of a text file (JSONL inputs) that
+// is not blank (only spaces, tabs or '\r'); line_no counts from 1.
+void for_each_nonblank_line(const std::filesystem::path& path,
+                            const std::function<void(const std::string& line, int64_t line_no)>& fn);
 
 // Writes vocab.json, merges.txt and tokenizer.json into `dir` (created).
 void save_tokenizer(const Tokenizer& tokenizer, const std::filesystem::path& dir);

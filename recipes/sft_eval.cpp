@@ -2,7 +2,6 @@
 #include "recipes/sft_eval.h"
 
 #include <algorithm>
-#include <sstream>
 
 #include "common/error.h"
 #include "data/sft_prepare.h"
@@ -20,14 +19,8 @@ std::string trim(const std::string& s) {
 }
 
 std::vector<ExactMatchExample> read_exact_match_set(const std::string& path) {
-  const std::string text = data::read_text_file(path);
   std::vector<ExactMatchExample> out;
-  std::istringstream in(text);
-  std::string line;
-  int64_t line_no = 0;
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+  data::for_each_nonblank_line(path, [&](const std::string& line, int64_t line_no) {
     const std::string where = path + ":" + std::to_string(line_no);
     std::vector<data::ChatMessage> messages = data::parse_chat_line(line, where);
     FORGE_CHECK(messages.back().role == "assistant" && messages.size() >= 2,
@@ -38,7 +31,7 @@ std::vector<ExactMatchExample> read_exact_match_set(const std::string& path) {
     messages.pop_back();
     e.prompt = std::move(messages);
     out.push_back(std::move(e));
-  }
+  });
   FORGE_CHECK(!out.empty(), "'" << path << "' holds no evaluation example");
   return out;
 }
