@@ -72,6 +72,8 @@ Tensor CausalSelfAttention::forward(const Tensor& x, const ForwardContext& ctx) 
   Tensor y;  // (B, H, T, D)
   if (config_.family == Family::gpt2) {
     Tensor qkv = c_attn_->forward(x);  // (B, T, 3C)
+    // Without a KV cache the fused op reads q|k|v in place (no split or merge copies).
+    if (ctx.cache == nullptr) return c_proj_->forward(ops::attention_packed(qkv, H, 0.0, ctx.doc_ids));
     Tensor q = split_heads(qkv.narrow(2, 0, C), H, D);
     Tensor k = split_heads(qkv.narrow(2, C, C), H, D);
     Tensor v = split_heads(qkv.narrow(2, 2 * C, C), H, D);

@@ -1,9 +1,15 @@
-// ops::attention (see attention.h): argument checks, dispatch to the fused CPU
-// kernel (kernels/cpu/attention.h), and the recorded backward, which calls the
-// kernel's tiled backward. The node saves q, k, v, the output and one
-// logsumexp per query row: O(T) memory per head beyond inputs and outputs.
-// Non-contiguous inputs are copied to contiguous ones; bf16/f16 inputs are
-// computed in fp32 (converted copies live only for the duration of the call).
+// ops::attention and ops::attention_packed (see attention.h): argument checks,
+// dispatch to the fused CPU kernel (kernels/cpu/attention.h), and the recorded
+// backward, which calls the kernel's tiled backward. The node saves q, k, v,
+// the output and one logsumexp per query row: O(T) memory per head beyond
+// inputs and outputs. The kernel reads q, k, v and the upstream gradient in
+// place whenever their last dim is contiguous, and writes the output and the
+// gradients token-major ((B, T, H, D) memory behind (B, H, T, D) views), so
+// the usual head split and merge around attention are views, not copies.
+// attention_packed goes further and reads q, k, v straight from the fused
+// (B, T, 3 * H * D) projection and returns its gradient in one buffer.
+// bf16/f16 inputs are computed in fp32 (converted copies live only for the
+// duration of the call).
 #include "autograd/ops/attention.h"
 
 #include <cmath>
@@ -19,12 +25,27 @@ namespace {
 // Compute dtype of the kernel for inputs of `dtype`.
 DType compute_dtype(DType dtype) { return dtype == DType::f64 ? DType::f64 : DType::f32; }
 
-// Detached, contiguous, in the compute dtype.
+// Detached, in the compute dtype, with a contiguous last dim (a view when it already is).
 Tensor prepare(const Tensor& x, DType compute) {
   NoGradGuard no_grad;
   Tensor y = x.detach();
   if (y.dtype() != compute) y = to_dtype(y, compute);
-  return contiguous(y);
+  return y.dim() == 0 || y.stride(-1) == 1 || y.size(-1) == 1 ? y : contiguous(y);
+}
+
+// Strides of a 4-d (B, H, T, D) tensor whose last dim is contiguous.
+kernels::cpu::HeadStrides strides_of(const Tensor& x) { return {x.stride(0), x.stride(1), x.stride(2)}; }
+
+// A fresh (B, H, T, D) tensor whose memory is token-major: (B, T, H, D).
+Tensor token_major(int64_t B, int64_t H, int64_t T, int64_t D, DType dtype) {
+  Tensor base = Tensor::empty({B, T, H, D}, dtype);
+  return make_view(base, {B, H, T, D}, {T * H * D, D, H * D, 1}, 0);
+}
+
+Tensor doc_tensor(const Tensor& doc_ids) {
+  if (!doc_ids.defined()) return Tensor();
+  NoGradGuard no_grad;
+  return contiguous(to_dtype(doc_ids.detach(), DType::i64));
 }
 
 void check_inputs(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& doc_ids) {
@@ -62,22 +83,19 @@ void check_inputs(const Tensor& q, const Tensor& k, const Tensor& v, const Tenso
 Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale, const Tensor& doc_ids) {
   check_inputs(q, k, v, doc_ids);
   const kernels::cpu::AttentionDims dims{q.size(0), q.size(1), k.size(1), q.size(2), q.size(3)};
-  if (scale <= 0.0) scale = 1.0 / std::sqrt(static_cast<double>(dims.head_dim > 0 ? dims.head_dim : 1));
+  const int64_t B = dims.batch, Hq = dims.q_heads, T = dims.seq, D = dims.head_dim;
+  if (scale <= 0.0) scale = 1.0 / std::sqrt(static_cast<double>(D > 0 ? D : 1));
   const DType dtype = q.dtype();
   const DType compute = compute_dtype(dtype);
 
-  // q: (B, Hq, T, D), k, v: (B, Hkv, T, D), doc: (B, T) i64 or undefined.
   Tensor qc = prepare(q, compute), kc = prepare(k, compute), vc = prepare(v, compute);
-  Tensor doc;
-  if (doc_ids.defined()) {
-    NoGradGuard no_grad;
-    doc = contiguous(to_dtype(doc_ids.detach(), DType::i64));
-  }
-  // out: (B, Hq, T, D) in the compute dtype, lse: (B, Hq, T).
-  Tensor out = Tensor::empty(q.shape(), compute);
-  Tensor lse = Tensor::empty({dims.batch, dims.q_heads, dims.seq}, compute);
+  Tensor doc = doc_tensor(doc_ids);
+  Tensor out = token_major(B, Hq, T, D, compute);
+  Tensor lse = Tensor::empty({B, Hq, T}, compute);  // (B, Hq, T)
+  kernels::cpu::AttentionLayout fwd;
+  fwd.q = strides_of(qc), fwd.k = strides_of(kc), fwd.v = strides_of(vc), fwd.out = strides_of(out);
   const int64_t* doc_ptr = doc.defined() ? doc.data<int64_t>() : nullptr;
-  kernels::cpu::attention_forward(compute, dims, qc.data_ptr(), kc.data_ptr(), vc.data_ptr(), doc_ptr, scale,
+  kernels::cpu::attention_forward(compute, dims, fwd, qc.data_ptr(), kc.data_ptr(), vc.data_ptr(), doc_ptr, scale,
                                   out.data_ptr(), lse.data_ptr());
   if (compute != dtype) {
     NoGradGuard no_grad;
@@ -92,12 +110,16 @@ Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale
     record("attention", {q, k, v}, out,
            [q_saved, k_saved, v_saved, out_saved = out.detach(), lse, doc, dims, scale, dtype,
             compute](const std::vector<Tensor>& grads) {
+             const int64_t B = dims.batch, Hq = dims.q_heads, Hkv = dims.kv_heads, T = dims.seq, D = dims.head_dim;
              Tensor qb = prepare(q_saved, compute), kb = prepare(k_saved, compute), vb = prepare(v_saved, compute);
              Tensor ob = prepare(out_saved, compute), gb = prepare(grads[0], compute);
-             Tensor dq = Tensor::empty(qb.shape(), compute);
-             Tensor dk = Tensor::empty(kb.shape(), compute);
-             Tensor dv = Tensor::empty(vb.shape(), compute);
-             kernels::cpu::attention_backward(compute, dims, qb.data_ptr(), kb.data_ptr(), vb.data_ptr(),
+             Tensor dq = token_major(B, Hq, T, D, compute);
+             Tensor dk = token_major(B, Hkv, T, D, compute);
+             Tensor dv = token_major(B, Hkv, T, D, compute);
+             kernels::cpu::AttentionLayout ly;
+             ly.q = strides_of(qb), ly.k = strides_of(kb), ly.v = strides_of(vb), ly.out = strides_of(ob);
+             ly.dout = strides_of(gb), ly.dq = strides_of(dq), ly.dk = strides_of(dk), ly.dv = strides_of(dv);
+             kernels::cpu::attention_backward(compute, dims, ly, qb.data_ptr(), kb.data_ptr(), vb.data_ptr(),
                                               doc.defined() ? doc.data<int64_t>() : nullptr, scale, ob.data_ptr(),
                                               lse.data_ptr(), gb.data_ptr(), dq.data_ptr(), dk.data_ptr(),
                                               dv.data_ptr());
@@ -107,6 +129,69 @@ Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale
                dv = to_dtype(dv, dtype);
              }
              return std::vector<Tensor>{dq, dk, dv};
+           });
+  }
+  return out;
+}
+
+Tensor attention_packed(const Tensor& qkv, int64_t heads, double scale, const Tensor& doc_ids) {
+  FORGE_CHECK(qkv.defined() && qkv.dim() == 3, "attention_packed: expected qkv of shape (B, T, 3 * heads * head_dim), got "
+                                                   << (qkv.defined() ? shape_str(qkv.shape()) : "undefined"));
+  FORGE_CHECK(heads > 0 && qkv.size(2) % (3 * heads) == 0,
+              "attention_packed: the last dim of qkv " << shape_str(qkv.shape()) << " is not 3 * heads (" << heads
+                                                       << ") * head_dim");
+  const int64_t B = qkv.size(0), T = qkv.size(1), D = qkv.size(2) / (3 * heads), C = heads * D;
+  // q, k, v as (B, H, T, D) views of the packed rows: argument checks, and the
+  // layout the kernel reads them with.
+  auto part = [B, heads, T, D, C](const Tensor& x, int64_t i) {
+    return make_view(x, {B, heads, T, D}, {x.stride(0), D * x.stride(2), x.stride(1), x.stride(2)},
+                     x.offset() + i * C * x.stride(2));
+  };
+  check_inputs(part(qkv, 0), part(qkv, 1), part(qkv, 2), doc_ids);
+  const kernels::cpu::AttentionDims dims{B, heads, heads, T, D};
+  if (scale <= 0.0) scale = 1.0 / std::sqrt(static_cast<double>(D > 0 ? D : 1));
+  const DType dtype = qkv.dtype();
+  const DType compute = compute_dtype(dtype);
+
+  Tensor packed = prepare(qkv, compute);  // (B, T, 3C), last dim contiguous
+  Tensor q = part(packed, 0), k = part(packed, 1), v = part(packed, 2);
+  Tensor doc = doc_tensor(doc_ids);
+  Tensor out = Tensor::empty({B, T, C}, compute);  // token-major: (B, T, H, D)
+  Tensor out_heads = make_view(out, {B, heads, T, D}, {T * C, D, C, 1}, 0);
+  Tensor lse = Tensor::empty({B, heads, T}, compute);
+  kernels::cpu::AttentionLayout fwd;
+  fwd.q = strides_of(q), fwd.k = strides_of(k), fwd.v = strides_of(v), fwd.out = strides_of(out_heads);
+  const int64_t* doc_ptr = doc.defined() ? doc.data<int64_t>() : nullptr;
+  kernels::cpu::attention_forward(compute, dims, fwd, q.data_ptr(), k.data_ptr(), v.data_ptr(), doc_ptr, scale,
+                                  out.data_ptr(), lse.data_ptr());
+  if (compute != dtype) {
+    NoGradGuard no_grad;
+    out = to_dtype(out, dtype);
+  }
+
+  if (GradMode::is_enabled() && any_requires_grad({qkv})) {
+    Tensor qkv_saved = compute == dtype ? packed : qkv.detach();
+    record("attention_packed", {qkv}, out,
+           [qkv_saved, out_saved = out.detach(), lse, doc, dims, scale, dtype, compute,
+            part](const std::vector<Tensor>& grads) {
+             const int64_t B = dims.batch, H = dims.q_heads, T = dims.seq, D = dims.head_dim;
+             Tensor pb = prepare(qkv_saved, compute);
+             Tensor ob = prepare(out_saved, compute), gb = prepare(grads[0], compute);  // (B, T, C)
+             Tensor dqkv = Tensor::empty({B, T, 3 * H * D}, compute);  // every element written by the kernel
+             auto heads_of = [&](const Tensor& x) {  // (B, T, C) -> (B, H, T, D) strides
+               return kernels::cpu::HeadStrides{x.stride(0), D * x.stride(2), x.stride(1)};
+             };
+             const Tensor q = part(pb, 0), k = part(pb, 1), v = part(pb, 2);
+             const Tensor dq = part(dqkv, 0), dk = part(dqkv, 1), dv = part(dqkv, 2);
+             kernels::cpu::AttentionLayout ly;
+             ly.q = strides_of(q), ly.k = strides_of(k), ly.v = strides_of(v), ly.out = heads_of(ob);
+             ly.dout = heads_of(gb), ly.dq = strides_of(dq), ly.dk = strides_of(dk), ly.dv = strides_of(dv);
+             kernels::cpu::attention_backward(compute, dims, ly, q.data_ptr(), k.data_ptr(), v.data_ptr(),
+                                              doc.defined() ? doc.data<int64_t>() : nullptr, scale, ob.data_ptr(),
+                                              lse.data_ptr(), gb.data_ptr(), dq.data_ptr(), dk.data_ptr(),
+                                              dv.data_ptr());
+             if (compute != dtype) dqkv = to_dtype(dqkv, dtype);
+             return std::vector<Tensor>{dqkv};
            });
   }
   return out;

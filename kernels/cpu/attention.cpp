@@ -214,12 +214,12 @@ inline T row_sum(const T* x, int64_t n) {
   return sum;
 }
 
-// kt: (D, tpad) <- x: (T, D) transposed, zero beyond T.
+// kt: (D, tpad) <- x: (T, D) with row stride ld, transposed, zero beyond T.
 template <typename T>
-void transpose_pad(const T* x, T* kt, int64_t t, int64_t d, int64_t tpad) {
+void transpose_pad(const T* x, int64_t ld, T* kt, int64_t t, int64_t d, int64_t tpad) {
   for (int64_t c = 0; c < d; ++c) {
     T* row = kt + c * tpad;
-    for (int64_t s = 0; s < t; ++s) row[s] = x[s * d + c];
+    for (int64_t s = 0; s < t; ++s) row[s] = x[s * ld + c];
     for (int64_t s = t; s < tpad; ++s) row[s] = T(0);
   }
 }
@@ -248,6 +248,12 @@ inline void mask_row(T* __restrict row, int64_t bk, int64_t k0, int64_t qpos, co
   for (int64_t c = valid; c < bk; ++c) row[c] = ninf;
 }
 
+// Zeroes rows [0, t) of a (T, D) operand with row stride ld.
+template <typename T>
+void zero_rows(T* x, int64_t ld, int64_t t, int64_t d) {
+  for (int64_t s = 0; s < t; ++s) std::fill(x + s * ld, x + s * ld + d, T(0));
+}
+
 // Whether a (query tile, key tile) pair has any unmasked entry.
 inline bool tile_live(int64_t q0, int64_t q1, int64_t k0, int64_t k1, const int64_t* doc) {
   if (k0 >= q1) return false;  // every key after every query
@@ -259,8 +265,8 @@ inline bool tile_live(int64_t q0, int64_t q1, int64_t k0, int64_t k1, const int6
 }
 
 template <typename T>
-void forward_typed(const AttentionDims& dm, const T* q, const T* k, const T* v, const int64_t* doc_ids, T scale,
-                   T* out, T* lse, int64_t bq, int64_t bk) {
+void forward_typed(const AttentionDims& dm, const AttentionLayout& ly, const T* q, const T* k, const T* v,
+                   const int64_t* doc_ids, T scale, T* out, T* lse, int64_t bq, int64_t bk) {
   const int64_t B = dm.batch, Hq = dm.q_heads, Hkv = dm.kv_heads, t = dm.seq, d = dm.head_dim;
   const int64_t group = Hq / Hkv;
   const int64_t n_qt = (t + bq - 1) / bq;
@@ -272,7 +278,9 @@ void forward_typed(const AttentionDims& dm, const T* q, const T* k, const T* v, 
   // Small problems run on the calling thread: a parallel region costs more than they do.
   const bool parallel = static_cast<double>(B) * Hq * t * t * d > kParallelWork;
 #pragma omp parallel for schedule(static) if (parallel)
-  for (int64_t bh = 0; bh < B * Hkv; ++bh) transpose_pad(k + bh * t * d, kt_all.get() + bh * d * tpad, t, d, tpad);
+  for (int64_t bh = 0; bh < B * Hkv; ++bh)
+    transpose_pad(k + bh / Hkv * ly.k.batch + bh % Hkv * ly.k.head, ly.k.row, kt_all.get() + bh * d * tpad, t, d,
+                  tpad);
 
   const int64_t tasks = B * Hq * n_qt;
 #pragma omp parallel if (parallel)
@@ -286,12 +294,13 @@ void forward_typed(const AttentionDims& dm, const T* q, const T* k, const T* v, 
       const int64_t bh = task / n_qt;
       const int64_t b = bh / Hq, h = bh % Hq, kvh = h / group;
       const int64_t q0 = qt * bq, mq = std::min(bq, t - q0);
-      const T* qp = q + (bh * t + q0) * d;
+      const T* qp = q + b * ly.q.batch + h * ly.q.head + q0 * ly.q.row;
       const T* kt = kt_all.get() + (b * Hkv + kvh) * d * tpad;
-      const T* vp = v + (b * Hkv + kvh) * t * d;
+      const T* vp = v + b * ly.v.batch + kvh * ly.v.head;
       const int64_t* doc = doc_ids ? doc_ids + b * t : nullptr;
 
-      for (int64_t i = 0; i < mq * d; ++i) qs[i] = qp[i] * scale;
+      for (int64_t r = 0; r < mq; ++r)
+        for (int64_t c = 0; c < d; ++c) qs[r * d + c] = qp[r * ly.q.row + c] * scale;
       std::fill(o.begin(), o.end(), T(0));
       std::fill(m.begin(), m.end(), ninf);
       std::fill(l.begin(), l.end(), T(0));
@@ -318,14 +327,15 @@ void forward_typed(const AttentionDims& dm, const T* q, const T* k, const T* v, 
           }
         }
         // o (mq, D) += p (mq, nk) @ v[k0:k0+nk] (nk, D)
-        gemm_rows<T>(mq, d, nk, s.data(), bk, 1, vp + k0 * d, d, o.data(), d, true, Band::kDepthUpper, q0 - k0);
+        gemm_rows<T>(mq, d, nk, s.data(), bk, 1, vp + k0 * ly.v.row, ly.v.row, o.data(), d, true, Band::kDepthUpper,
+                     q0 - k0);
       }
-      T* op = out + (bh * t + q0) * d;
+      T* op = out + b * ly.out.batch + h * ly.out.head + q0 * ly.out.row;
       T* lp = lse + bh * t + q0;
       for (int64_t r = 0; r < mq; ++r) {
         // Every row sees at least its own key, so l > 0.
         const T inv = T(1) / l[r];
-        for (int64_t c = 0; c < d; ++c) op[r * d + c] = o[r * d + c] * inv;
+        for (int64_t c = 0; c < d; ++c) op[r * ly.out.row + c] = o[r * d + c] * inv;
         lp[r] = m[r] + std::log(l[r]);
       }
     }
@@ -333,8 +343,9 @@ void forward_typed(const AttentionDims& dm, const T* q, const T* k, const T* v, 
 }
 
 template <typename T>
-void backward_typed(const AttentionDims& dm, const T* q, const T* k, const T* v, const int64_t* doc_ids, T scale,
-                    const T* out, const T* lse, const T* dout, T* dq, T* dk, T* dv, int64_t bq, int64_t bk) {
+void backward_typed(const AttentionDims& dm, const AttentionLayout& ly, const T* q, const T* k, const T* v,
+                    const int64_t* doc_ids, T scale, const T* out, const T* lse, const T* dout, T* dq, T* dk, T* dv,
+                    int64_t bq, int64_t bk) {
   const int64_t B = dm.batch, Hq = dm.q_heads, Hkv = dm.kv_heads, t = dm.seq, d = dm.head_dim;
   const int64_t group = Hq / Hkv;
   const int64_t tpad = (t + bk - 1) / bk * bk;
@@ -348,22 +359,22 @@ void backward_typed(const AttentionDims& dm, const T* q, const T* k, const T* v,
 #pragma omp for schedule(dynamic, 1)
     for (int64_t task = 0; task < B * Hkv; ++task) {
       const int64_t b = task / Hkv, kvh = task % Hkv;
-      const T* kp = k + task * t * d;
-      const T* vp = v + task * t * d;
-      T* dkp = dk + task * t * d;
-      T* dvp = dv + task * t * d;
+      const T* kp = k + b * ly.k.batch + kvh * ly.k.head;
+      const T* vp = v + b * ly.v.batch + kvh * ly.v.head;
+      T* dkp = dk + b * ly.dk.batch + kvh * ly.dk.head;
+      T* dvp = dv + b * ly.dv.batch + kvh * ly.dv.head;
       const int64_t* doc = doc_ids ? doc_ids + b * t : nullptr;
-      transpose_pad(kp, kt.data(), t, d, tpad);
-      transpose_pad(vp, vt.data(), t, d, tpad);
-      std::fill(dkp, dkp + t * d, T(0));
-      std::fill(dvp, dvp + t * d, T(0));
+      transpose_pad(kp, ly.k.row, kt.data(), t, d, tpad);
+      transpose_pad(vp, ly.v.row, vt.data(), t, d, tpad);
+      zero_rows(dkp, ly.dk.row, t, d);
+      zero_rows(dvp, ly.dv.row, t, d);
       // delta[g, i] = rowsum(dO_i * O_i) for each query head of the group.
       for (int64_t g = 0; g < group; ++g) {
-        const int64_t off = (b * Hq + kvh * group + g) * t * d;
-        std::fill(dq + off, dq + off + t * d, T(0));
+        const int64_t h = kvh * group + g;
+        zero_rows(dq + b * ly.dq.batch + h * ly.dq.head, ly.dq.row, t, d);
         for (int64_t i = 0; i < t; ++i) {
-          const T* o_row = out + off + i * d;
-          const T* do_row = dout + off + i * d;
+          const T* o_row = out + b * ly.out.batch + h * ly.out.head + i * ly.out.row;
+          const T* do_row = dout + b * ly.dout.batch + h * ly.dout.head + i * ly.dout.row;
           T acc = 0;
           for (int64_t c = 0; c < d; ++c) acc += o_row[c] * do_row[c];
           delta[g * t + i] = acc;
@@ -372,18 +383,18 @@ void backward_typed(const AttentionDims& dm, const T* q, const T* k, const T* v,
       for (int64_t k0 = 0; k0 < t; k0 += bk) {
         const int64_t nk = std::min(bk, t - k0);
         for (int64_t g = 0; g < group; ++g) {
-          const int64_t bh = b * Hq + kvh * group + g;
-          const T* qh = q + bh * t * d;
-          const T* doh = dout + bh * t * d;
+          const int64_t h = kvh * group + g, bh = b * Hq + h;
+          const T* qh = q + b * ly.q.batch + h * ly.q.head;
+          const T* doh = dout + b * ly.dout.batch + h * ly.dout.head;
           const T* lh = lse + bh * t;
-          T* dqh = dq + bh * t * d;
+          T* dqh = dq + b * ly.dq.batch + h * ly.dq.head;
           for (int64_t q0 = k0 / bq * bq; q0 < t; q0 += bq) {
             const int64_t mq = std::min(bq, t - q0);
             if (!tile_live(q0, q0 + mq, k0, k0 + nk, doc)) continue;
-            const T* qi = qh + q0 * d;
-            const T* doi = doh + q0 * d;
+            const T* qi = qh + q0 * ly.q.row;
+            const T* doi = doh + q0 * ly.dout.row;
             // p (mq, bk) = exp(scale * q_i k_j^T - lse)
-            gemm_rows<T>(mq, bk, d, qi, d, 1, kt.data() + k0, tpad, p.data(), bk, false, Band::kCols, q0 - k0);
+            gemm_rows<T>(mq, bk, d, qi, ly.q.row, 1, kt.data() + k0, tpad, p.data(), bk, false, Band::kCols, q0 - k0);
             const bool masked = doc != nullptr || k0 + bk - 1 > q0;
             for (int64_t r = 0; r < mq; ++r) {
               T* row = p.data() + r * bk;
@@ -392,9 +403,11 @@ void backward_typed(const AttentionDims& dm, const T* q, const T* k, const T* v,
               exp_row(row, bk, scale, lr);
             }
             // dv_j (nk, D) += p^T (nk, mq) @ dO_i (mq, D)
-            gemm_rows<T>(nk, d, mq, p.data(), 1, bk, doi, d, dvp + k0 * d, d, true, Band::kDepthLower, q0 - k0);
+            gemm_rows<T>(nk, d, mq, p.data(), 1, bk, doi, ly.dout.row, dvp + k0 * ly.dv.row, ly.dv.row, true,
+                         Band::kDepthLower, q0 - k0);
             // ds (mq, bk) = dO_i (mq, D) @ v_j^T (D, bk), then ds = scale * p * (ds - delta)
-            gemm_rows<T>(mq, bk, d, doi, d, 1, vt.data() + k0, tpad, ds.data(), bk, false, Band::kCols, q0 - k0);
+            gemm_rows<T>(mq, bk, d, doi, ly.dout.row, 1, vt.data() + k0, tpad, ds.data(), bk, false, Band::kCols,
+                         q0 - k0);
             for (int64_t r = 0; r < mq; ++r) {
               T* dsr = ds.data() + r * bk;
               const T* pr = p.data() + r * bk;
@@ -402,9 +415,11 @@ void backward_typed(const AttentionDims& dm, const T* q, const T* k, const T* v,
               ds_row(dsr, pr, bk, scale, dl);
             }
             // dq_i (mq, D) += ds (mq, nk) @ k_j (nk, D)
-            gemm_rows<T>(mq, d, nk, ds.data(), bk, 1, kp + k0 * d, d, dqh + q0 * d, d, true, Band::kDepthUpper, q0 - k0);
+            gemm_rows<T>(mq, d, nk, ds.data(), bk, 1, kp + k0 * ly.k.row, ly.k.row, dqh + q0 * ly.dq.row, ly.dq.row,
+                         true, Band::kDepthUpper, q0 - k0);
             // dk_j (nk, D) += ds^T (nk, mq) @ q_i (mq, D)
-            gemm_rows<T>(nk, d, mq, ds.data(), 1, bk, qi, d, dkp + k0 * d, d, true, Band::kDepthLower, q0 - k0);
+            gemm_rows<T>(nk, d, mq, ds.data(), 1, bk, qi, ly.q.row, dkp + k0 * ly.dk.row, ly.dk.row, true,
+                         Band::kDepthLower, q0 - k0);
           }
         }
       }
@@ -421,16 +436,35 @@ void check_args(const AttentionDims& dm, const AttentionTiles& tiles) {
 
 }  // namespace
 
+AttentionLayout AttentionLayout::contiguous(const AttentionDims& dims) {
+  const HeadStrides qs = HeadStrides::contiguous(dims.q_heads, dims.seq, dims.head_dim);
+  const HeadStrides ks = HeadStrides::contiguous(dims.kv_heads, dims.seq, dims.head_dim);
+  return {qs, ks, ks, qs, qs, qs, ks, ks};
+}
+
 void attention_forward(DType dtype, const AttentionDims& dims, const void* q, const void* k, const void* v,
                        const int64_t* doc_ids, double scale, void* out, void* lse, const AttentionTiles& tiles) {
+  attention_forward(dtype, dims, AttentionLayout::contiguous(dims), q, k, v, doc_ids, scale, out, lse, tiles);
+}
+
+void attention_backward(DType dtype, const AttentionDims& dims, const void* q, const void* k, const void* v,
+                        const int64_t* doc_ids, double scale, const void* out, const void* lse, const void* dout,
+                        void* dq, void* dk, void* dv, const AttentionTiles& tiles) {
+  attention_backward(dtype, dims, AttentionLayout::contiguous(dims), q, k, v, doc_ids, scale, out, lse, dout, dq, dk,
+                     dv, tiles);
+}
+
+void attention_forward(DType dtype, const AttentionDims& dims, const AttentionLayout& layout, const void* q,
+                       const void* k, const void* v, const int64_t* doc_ids, double scale, void* out, void* lse,
+                       const AttentionTiles& tiles) {
   check_args(dims, tiles);
   if (dims.batch * dims.q_heads * dims.seq == 0) return;
   if (dtype == DType::f32) {
-    forward_typed<float>(dims, static_cast<const float*>(q), static_cast<const float*>(k),
+    forward_typed<float>(dims, layout, static_cast<const float*>(q), static_cast<const float*>(k),
                          static_cast<const float*>(v), doc_ids, static_cast<float>(scale), static_cast<float*>(out),
                          static_cast<float*>(lse), tiles.q, tiles.k);
   } else if (dtype == DType::f64) {
-    forward_typed<double>(dims, static_cast<const double*>(q), static_cast<const double*>(k),
+    forward_typed<double>(dims, layout, static_cast<const double*>(q), static_cast<const double*>(k),
                           static_cast<const double*>(v), doc_ids, scale, static_cast<double*>(out),
                           static_cast<double*>(lse), tiles.q, tiles.k);
   } else {
@@ -438,19 +472,19 @@ void attention_forward(DType dtype, const AttentionDims& dims, const void* q, co
   }
 }
 
-void attention_backward(DType dtype, const AttentionDims& dims, const void* q, const void* k, const void* v,
-                        const int64_t* doc_ids, double scale, const void* out, const void* lse, const void* dout,
-                        void* dq, void* dk, void* dv, const AttentionTiles& tiles) {
+void attention_backward(DType dtype, const AttentionDims& dims, const AttentionLayout& layout, const void* q,
+                        const void* k, const void* v, const int64_t* doc_ids, double scale, const void* out,
+                        const void* lse, const void* dout, void* dq, void* dk, void* dv, const AttentionTiles& tiles) {
   check_args(dims, tiles);
   if (dims.batch * dims.q_heads * dims.seq == 0) return;
   if (dtype == DType::f32) {
-    backward_typed<float>(dims, static_cast<const float*>(q), static_cast<const float*>(k),
+    backward_typed<float>(dims, layout, static_cast<const float*>(q), static_cast<const float*>(k),
                           static_cast<const float*>(v), doc_ids, static_cast<float>(scale),
                           static_cast<const float*>(out), static_cast<const float*>(lse),
                           static_cast<const float*>(dout), static_cast<float*>(dq), static_cast<float*>(dk),
                           static_cast<float*>(dv), tiles.q, tiles.k);
   } else if (dtype == DType::f64) {
-    backward_typed<double>(dims, static_cast<const double*>(q), static_cast<const double*>(k),
+    backward_typed<double>(dims, layout, static_cast<const double*>(q), static_cast<const double*>(k),
                            static_cast<const double*>(v), doc_ids, scale, static_cast<const double*>(out),
                            static_cast<const double*>(lse), static_cast<const double*>(dout),
                            static_cast<double*>(dq), static_cast<double*>(dk), static_cast<double*>(dv), tiles.q,
