@@ -33,17 +33,20 @@ double grad_sum_squares(const std::vector<Tensor>& params) {
   return total;
 }
 
+void scale_grads_to_max_norm(const std::vector<Tensor>& params, double norm, double max_norm) {
+  if (max_norm <= 0.0 || norm <= max_norm) return;
+  NoGradGuard no_grad;
+  const double scale = max_norm / (norm + 1e-6);
+  for (const Tensor& p : params) {
+    Tensor g = p.grad();
+    if (g.defined()) ops::mul_scalar_(g, scale);
+  }
+}
+
 double clip_grad_norm(const std::vector<Tensor>& params, const std::vector<Tensor>& counted, double max_norm,
                       distributed::ProcessGroup& group) {
-  NoGradGuard no_grad;
   const double norm = std::sqrt(sum_over_group(group, grad_sum_squares(counted)));
-  if (max_norm > 0.0 && norm > max_norm) {
-    const double scale = max_norm / (norm + 1e-6);
-    for (const Tensor& p : params) {
-      Tensor g = p.grad();
-      if (g.defined()) ops::mul_scalar_(g, scale);
-    }
-  }
+  scale_grads_to_max_norm(params, norm, max_norm);
   return norm;
 }
 

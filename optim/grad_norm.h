@@ -21,6 +21,10 @@ double sum_over_group(distributed::ProcessGroup& group, double value);
 // Sum of squares of the gradients of `params` (those that have one).
 double grad_sum_squares(const std::vector<Tensor>& params);
 
+// Scales the gradients of `params` by max_norm / (norm + 1e-6) when
+// max_norm > 0 and `norm` (their global norm) exceeds it.
+void scale_grads_to_max_norm(const std::vector<Tensor>& params, double norm, double max_norm);
+
 // Scales the gradients of `params` so that the global norm, sqrt of the sum
 // over `group` of each rank's squares of its `counted` gradients, is at most
 // max_norm (no clipping when max_norm <= 0). Returns the norm before clipping.

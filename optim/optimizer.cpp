@@ -3,9 +3,8 @@
 
 #include <cmath>
 
-#include "autograd/grad_mode.h"
-#include "autograd/ops/elementwise.h"
 #include "kernels/cpu/optimizer.h"
+#include "optim/grad_norm.h"
 
 namespace forge::optim {
 namespace {
@@ -38,18 +37,23 @@ Tensor& Optimizer::state_for(const std::string& param, const std::string& what, 
   return it->second;
 }
 
+kernels::cpu::AdamWHyper adamw_hyper(const AdamWOptions& o, double lr, int64_t step) {
+  kernels::cpu::AdamWHyper h{};
+  h.lr = static_cast<float>(lr);
+  h.beta1 = static_cast<float>(o.beta1);
+  h.beta2 = static_cast<float>(o.beta2);
+  h.eps = static_cast<float>(o.eps);
+  h.bias_correction1 = static_cast<float>(1.0 - std::pow(o.beta1, static_cast<double>(step)));
+  h.bias_correction2 = static_cast<float>(1.0 - std::pow(o.beta2, static_cast<double>(step)));
+  return h;
+}
+
 AdamW::AdamW(std::vector<ParamGroup> groups, AdamWOptions options)
     : Optimizer(std::move(groups), options.lr), options_(options) {}
 
 void AdamW::step() {
   ++step_count_;
-  kernels::cpu::AdamWHyper h{};
-  h.lr = static_cast<float>(lr_);
-  h.beta1 = static_cast<float>(options_.beta1);
-  h.beta2 = static_cast<float>(options_.beta2);
-  h.eps = static_cast<float>(options_.eps);
-  h.bias_correction1 = static_cast<float>(1.0 - std::pow(options_.beta1, static_cast<double>(step_count_)));
-  h.bias_correction2 = static_cast<float>(1.0 - std::pow(options_.beta2, static_cast<double>(step_count_)));
+  kernels::cpu::AdamWHyper h = adamw_hyper(options_, lr_, step_count_);
   for (ParamGroup& g : groups_) {
     h.weight_decay = static_cast<float>(g.weight_decay);
     for (size_t i = 0; i < g.params.size(); ++i) {
@@ -82,22 +86,8 @@ void SGD::step() {
 }
 
 double clip_grad_norm(const std::vector<Tensor>& params, double max_norm) {
-  NoGradGuard no_grad;
-  double total = 0.0;
-  for (const Tensor& p : params) {
-    Tensor g = p.grad();
-    if (!g.defined()) continue;
-    Tensor gc = g.to(DType::f32).contiguous();
-    total += kernels::cpu::sum_squares(gc.data<float>(), gc.numel());
-  }
-  const double norm = std::sqrt(total);
-  if (max_norm > 0.0 && norm > max_norm) {
-    const double scale = max_norm / (norm + 1e-6);
-    for (const Tensor& p : params) {
-      Tensor g = p.grad();
-      if (g.defined()) ops::mul_scalar_(g, scale);
-    }
-  }
+  const double norm = std::sqrt(grad_sum_squares(params));
+  scale_grads_to_max_norm(params, norm, max_norm);
   return norm;
 }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "autograd/tensor.h"
+#include "kernels/cpu/optimizer.h"
 
 namespace forge::optim {
 
@@ -59,6 +60,11 @@ struct AdamWOptions {
   double beta2 = 0.999;
   double eps = 1e-8;
 };
+
+// The AdamW kernel's hyper-parameters for update number `step` (from 1) at
+// learning rate `lr`, weight_decay left 0 (set per group); shared by AdamW and
+// ZeRO-1 AdamW (optim/zero_adamw.h) so both do the same arithmetic.
+kernels::cpu::AdamWHyper adamw_hyper(const AdamWOptions& options, double lr, int64_t step);
 
 class AdamW : public Optimizer {
  public:

@@ -82,13 +82,7 @@ void ZeroAdamW::set_norm_scope(const std::vector<std::string>& uncounted,
 void ZeroAdamW::step() {
   state_.clear();  // whole-state copies made by gather_state() or a checkpoint are stale now
   ++step_count_;
-  kernels::cpu::AdamWHyper h{};
-  h.lr = static_cast<float>(lr_);
-  h.beta1 = static_cast<float>(options_.beta1);
-  h.beta2 = static_cast<float>(options_.beta2);
-  h.eps = static_cast<float>(options_.eps);
-  h.bias_correction1 = static_cast<float>(1.0 - std::pow(options_.beta1, static_cast<double>(step_count_)));
-  h.bias_correction2 = static_cast<float>(1.0 - std::pow(options_.beta2, static_cast<double>(step_count_)));
+  kernels::cpu::AdamWHyper h = adamw_hyper(options_, lr_, step_count_);
   float* p = flat_params_.data<float>();
   float* g = grad_shard_.data<float>();
   float* m = exp_avg_.data<float>();
