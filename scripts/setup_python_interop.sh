@@ -7,6 +7,7 @@
 # to run concurrently (a lock serialises installs); exits non-zero when the
 # packages cannot be installed (no network), which the test reports as a skip.
 set -euo pipefail
+source "$(dirname "$0")/python_venv.sh"
 
 venv="${FORGE_INTEROP_VENV:-$HOME/.cache/forge/venv-interop}"
 pins=(transformers==4.36.2 tokenizers==0.15.2 safetensors==0.8.0 huggingface-hub==0.36.2)
@@ -16,11 +17,4 @@ ready() {
     "$venv/bin/python" -c 'import torch, transformers, sys; sys.exit(transformers.__version__ != "4.36.2")' 2>/dev/null
 }
 
-mkdir -p "$(dirname "$venv")"
-exec 9>"$venv.lock"
-flock 9
-if ready; then exit 0; fi
-[ -x "$venv/bin/python" ] || /usr/bin/python3 -m venv --system-site-packages "$venv"
-"$venv/bin/pip" install --quiet --disable-pip-version-check "${pins[@]}"
-ready || { echo "setup_python_interop: transformers still not importable from $venv" >&2; exit 1; }
-echo "transformers 4.36.2 ready in $venv"
+ensure_venv "$venv" transformers 4.36.2 ready "${pins[@]}"

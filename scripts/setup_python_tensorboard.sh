@@ -7,6 +7,7 @@
 # concurrently (a lock serialises installs); exits non-zero when the package
 # cannot be installed (no network), which the test reports as a skip.
 set -euo pipefail
+source "$(dirname "$0")/python_venv.sh"
 
 venv="${FORGE_TENSORBOARD_VENV:-$HOME/.cache/forge/venv-tensorboard}"
 version=2.21.0
@@ -18,11 +19,4 @@ from tensorboard.backend.event_processing import event_accumulator
 sys.exit(tensorboard.__version__ != '$version')" 2>/dev/null
 }
 
-mkdir -p "$(dirname "$venv")"
-exec 9>"$venv.lock"
-flock 9
-if ready; then exit 0; fi
-[ -x "$venv/bin/python" ] || /usr/bin/python3 -m venv --system-site-packages "$venv"
-"$venv/bin/pip" install --quiet --disable-pip-version-check "tensorboard==$version"
-ready || { echo "setup_python_tensorboard: tensorboard still not importable from $venv" >&2; exit 1; }
-echo "tensorboard $version ready in $venv"
+ensure_venv "$venv" tensorboard "$version" ready "tensorboard==$version"
