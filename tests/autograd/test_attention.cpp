@@ -16,6 +16,7 @@
 #include "common/philox.h"
 #include "kernels/cpu/attention.h"
 #include "tests/autograd/gradcheck.h"
+#include "tests/test_util.h"
 
 namespace forge {
 namespace {
@@ -24,29 +25,9 @@ using kernels::cpu::AttentionDims;
 using kernels::cpu::AttentionTiles;
 using testing::expect_gradients_match;
 using testing::random_input;
+using testing::error_of;
+using testing::expect_all_near;
 using Ins = std::vector<Tensor>;
-
-template <typename Fn>
-std::string error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected forge::Error";
-  return "";
-}
-
-void expect_contains(const std::string& s, const std::string& part) {
-  EXPECT_NE(s.find(part), std::string::npos) << "message: " << s << "\nmissing: " << part;
-}
-
-void expect_all_near(const std::vector<double>& got, const std::vector<double>& want, double atol, double rtol,
-                     const std::string& what) {
-  ASSERT_EQ(got.size(), want.size()) << what;
-  for (size_t i = 0; i < got.size(); ++i)
-    EXPECT_NEAR(got[i], want[i], atol + rtol * std::abs(want[i])) << what << " element " << i;
-}
 
 // Naive attention forward and backward in double, straight from the definition.
 // q, dout: (B, Hq, T, D); k, v: (B, Hkv, T, D); doc: (B, T) or empty.
@@ -324,30 +305,30 @@ TEST(Attention, ForwardSavesLinearMemory) {
 TEST(Attention, ErrorsNameShapes) {
   Tensor q = Tensor::zeros({1, 6, 8, 4}), k = Tensor::zeros({1, 4, 8, 4}), v = Tensor::zeros({1, 4, 8, 4});
   std::string msg = error_of([&] { ops::attention(q, k, v); });
-  expect_contains(msg, "attention");
-  expect_contains(msg, "(1, 6, 8, 4)");
-  expect_contains(msg, "(1, 4, 8, 4)");
+  EXPECT_HAS(msg, "attention");
+  EXPECT_HAS(msg, "(1, 6, 8, 4)");
+  EXPECT_HAS(msg, "(1, 4, 8, 4)");
 
   Tensor k5 = Tensor::zeros({1, 2, 8, 5});
   msg = error_of([&] { ops::attention(q, k5, k5); });
-  expect_contains(msg, "head dim");
-  expect_contains(msg, "(1, 2, 8, 5)");
+  EXPECT_HAS(msg, "head dim");
+  EXPECT_HAS(msg, "(1, 2, 8, 5)");
 
   msg = error_of([&] { ops::attention(q, Tensor::zeros({1, 2, 8, 4}), Tensor::zeros({1, 2, 9, 4})); });
-  expect_contains(msg, "(1, 2, 9, 4)");
+  EXPECT_HAS(msg, "(1, 2, 9, 4)");
 
   msg = error_of([&] { ops::attention(Tensor::zeros({6, 8, 4}), k, v); });
-  expect_contains(msg, "(6, 8, 4)");
+  EXPECT_HAS(msg, "(6, 8, 4)");
 
   msg = error_of([&] { ops::attention(q, Tensor::zeros({1, 2, 8, 4}, DType::f64), Tensor::zeros({1, 2, 8, 4})); });
-  expect_contains(msg, "f64");
+  EXPECT_HAS(msg, "f64");
 
   Tensor k2 = Tensor::zeros({1, 2, 8, 4});
   msg = error_of([&] { ops::attention(q, k2, k2, 0.0, Tensor::zeros({1, 7}, DType::i64)); });
-  expect_contains(msg, "doc_ids");
-  expect_contains(msg, "(1, 7)");
+  EXPECT_HAS(msg, "doc_ids");
+  EXPECT_HAS(msg, "(1, 7)");
   msg = error_of([&] { ops::attention(q, k2, k2, 0.0, Tensor::zeros({1, 8})); });
-  expect_contains(msg, "f32");
+  EXPECT_HAS(msg, "f32");
 }
 
 }  // namespace

@@ -11,35 +11,20 @@
 #include "common/philox.h"
 #include "kernels/cpu/vec_math.h"
 #include "tests/autograd/gradcheck.h"
+#include "tests/test_util.h"
 
 namespace forge {
 namespace {
 
 using testing::expect_gradients_match;
 using testing::random_input;
+using testing::error_of;
+using testing::expect_all_near;
 using Ins = std::vector<Tensor>;
 
 // A dimension in [lo, hi] drawn from gen.
 int64_t rand_dim(Generator& gen, int64_t lo, int64_t hi) {
   return lo + static_cast<int64_t>(gen.next_uniform() * static_cast<double>(hi - lo + 1));
-}
-
-void expect_all_near(const std::vector<double>& got, const std::vector<double>& want, double atol, double rtol,
-                     const std::string& what) {
-  ASSERT_EQ(got.size(), want.size()) << what;
-  for (size_t i = 0; i < got.size(); ++i)
-    EXPECT_NEAR(got[i], want[i], atol + rtol * std::abs(want[i])) << what << " element " << i;
-}
-
-template <typename Fn>
-std::string error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected forge::Error";
-  return "";
 }
 
 // The vectorisable float exp behind the activation, softmax and cross-entropy kernels.

@@ -10,24 +10,15 @@
 #include "autograd/ops.h"
 #include "common/philox.h"
 #include "tests/autograd/gradcheck.h"
+#include "tests/test_util.h"
 
 namespace forge {
 namespace {
 
 using testing::expect_gradients_match;
 using testing::random_input;
+using testing::error_of;
 using Ins = std::vector<Tensor>;
-
-template <typename Fn>
-std::string error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected forge::Error";
-  return "";
-}
 
 // Reference loss: mean over counted rows of logsumexp(row) - row[target].
 double reference_ce(const std::vector<double>& logits, const std::vector<int64_t>& targets, int64_t V,

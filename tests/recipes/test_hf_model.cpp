@@ -7,35 +7,20 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 
 #include "common/error.h"
 #include "nn/transformer.h"
 #include "recipes/hf_model.h"
 #include "recipes/safetensors.h"
+#include "tests/test_util.h"
 
 namespace forge::recipes {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::error_of;
 
-fs::path temp_dir() {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  fs::path dir = fs::temp_directory_path() / (std::string("forge_hf_model_") + info->name());
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected forge::Error";
-  return "";
-}
+fs::path temp_dir() { return testing::fresh_test_dir("forge_hf_model_"); }
 
 bool bitwise_equal(const Tensor& a, const Tensor& b) {
   const Tensor ca = a.contiguous(), cb = b.contiguous();

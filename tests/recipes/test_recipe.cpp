@@ -11,9 +11,12 @@
 #include "common/error.h"
 #include "recipes/model_presets.h"
 #include "recipes/recipe.h"
+#include "tests/test_util.h"
 
 namespace forge::recipes {
 namespace {
+
+using testing::error_of;
 
 const std::string kRepo = std::string(FORGE_TEST_DATA_DIR) + "/../..";
 
@@ -26,24 +29,9 @@ train:
   max_steps: 10
 )";
 
-// Runs `fn`, expects a forge::Error, and returns its message.
-template <class Fn>
-std::string error_of(Fn fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected forge::Error";
-  return "";
-}
-
 std::string parse_error(const std::string& yaml, const std::vector<std::string>& overrides = {}) {
   return error_of([&] { parse_recipe(yaml, "t.yaml", overrides); });
 }
-
-#define EXPECT_HAS(haystack, needle) \
-  EXPECT_NE(std::string(haystack).find(needle), std::string::npos) << "'" << (needle) << "' not in: " << (haystack)
 
 TEST(Recipe, DefaultsAndPresetExpansion) {
   const Recipe r = parse_recipe(kMinimal, "configs/mini.yaml");

@@ -7,25 +7,20 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <limits>
 #include <map>
 
 #include "common/error.h"
 #include "recipes/safetensors.h"
+#include "tests/test_util.h"
 
 namespace forge::recipes {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::error_of;
 
-fs::path temp_dir() {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  fs::path dir = fs::temp_directory_path() / (std::string("forge_safetensors_") + info->name());
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
+fs::path temp_dir() { return testing::fresh_test_dir("forge_safetensors_"); }
 
 // Writes a file of the given header text (length prefix = its size unless
 // `header_len` overrides it) followed by `data`.
@@ -40,16 +35,6 @@ void write_raw(const fs::path& path, const std::string& header, const std::strin
 template <class T>
 std::string bytes_of(const std::vector<T>& v) {
   return std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
-}
-
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected forge::Error";
-  return "";
 }
 
 // Opening `header` + `data` fails with a message naming the file and containing `expected`.
