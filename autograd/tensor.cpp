@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <sstream>
+#include <utility>
 
 #include "autograd/allocator.h"
 #include "autograd/engine.h"
@@ -89,46 +90,47 @@ Tensor Tensor::arange(int64_t n, DType dtype) {
   return from_values(v, {n}, dtype);
 }
 
-Tensor Tensor::randn(const Shape& shape, Generator& gen, DType dtype, double mean, double std) {
-  FORGE_CHECK(is_floating(dtype), "randn needs a floating dtype, got " << dtype_name(dtype));
-  Tensor t = empty(shape, dtype);
+namespace {
+// A new floating tensor filled from Philox counters reserved from `gen`, two
+// elements per counter (the last counter's second value is dropped for an odd
+// count): pair(r) maps the counter's four words to the two values.
+template <typename Pair>
+Tensor philox_fill(const char* what, const Shape& shape, Generator& gen, DType dtype, Pair pair) {
+  FORGE_CHECK(is_floating(dtype), what << " needs a floating dtype, got " << dtype_name(dtype));
+  Tensor t = Tensor::empty(shape, dtype);
   const int64_t n = t.numel();
   const uint64_t seed = gen.seed();
   const uint64_t first = gen.reserve(static_cast<uint64_t>((n + 1) / 2));
   kernels::cpu::dispatch_float(dtype, [&](auto tag) {
     using T = decltype(tag);
     T* p = static_cast<T*>(t.data_ptr());
-    // Each counter gives two normals (Box-Muller on 53-bit uniforms).
 #pragma omp parallel for schedule(static) if (n > 65536)
     for (int64_t i = 0; i < (n + 1) / 2; ++i) {
-      auto r = philox4x32(first + static_cast<uint64_t>(i), seed);
-      double u1 = uniform_double_from_bits(r[0], r[1]);
-      double u2 = uniform_double_from_bits(r[2], r[3]);
-      double rad = std::sqrt(-2.0 * std::log(1.0 - u1));
-      p[2 * i] = kernels::cpu::convert<T>(mean + std * rad * std::cos(6.283185307179586 * u2));
-      if (2 * i + 1 < n) p[2 * i + 1] = kernels::cpu::convert<T>(mean + std * rad * std::sin(6.283185307179586 * u2));
+      const auto [a, b] = pair(philox4x32(first + static_cast<uint64_t>(i), seed));
+      p[2 * i] = kernels::cpu::convert<T>(a);
+      if (2 * i + 1 < n) p[2 * i + 1] = kernels::cpu::convert<T>(b);
     }
   });
   return t;
 }
+}  // namespace
+
+Tensor Tensor::randn(const Shape& shape, Generator& gen, DType dtype, double mean, double std) {
+  // Each counter gives two normals (Box-Muller on 53-bit uniforms).
+  return philox_fill("randn", shape, gen, dtype, [=](const auto& r) {
+    const double u1 = uniform_double_from_bits(r[0], r[1]);
+    const double u2 = uniform_double_from_bits(r[2], r[3]);
+    const double rad = std::sqrt(-2.0 * std::log(1.0 - u1));
+    return std::pair{mean + std * rad * std::cos(6.283185307179586 * u2),
+                     mean + std * rad * std::sin(6.283185307179586 * u2)};
+  });
+}
 
 Tensor Tensor::uniform(const Shape& shape, Generator& gen, DType dtype, double low, double high) {
-  FORGE_CHECK(is_floating(dtype), "uniform needs a floating dtype, got " << dtype_name(dtype));
-  Tensor t = empty(shape, dtype);
-  const int64_t n = t.numel();
-  const uint64_t seed = gen.seed();
-  const uint64_t first = gen.reserve(static_cast<uint64_t>((n + 1) / 2));
-  kernels::cpu::dispatch_float(dtype, [&](auto tag) {
-    using T = decltype(tag);
-    T* p = static_cast<T*>(t.data_ptr());
-#pragma omp parallel for schedule(static) if (n > 65536)
-    for (int64_t i = 0; i < (n + 1) / 2; ++i) {
-      auto r = philox4x32(first + static_cast<uint64_t>(i), seed);
-      p[2 * i] = kernels::cpu::convert<T>(low + (high - low) * uniform_double_from_bits(r[0], r[1]));
-      if (2 * i + 1 < n) p[2 * i + 1] = kernels::cpu::convert<T>(low + (high - low) * uniform_double_from_bits(r[2], r[3]));
-    }
+  return philox_fill("uniform", shape, gen, dtype, [=](const auto& r) {
+    return std::pair{low + (high - low) * uniform_double_from_bits(r[0], r[1]),
+                     low + (high - low) * uniform_double_from_bits(r[2], r[3])};
   });
-  return t;
 }
 
 // ---- metadata ----------------------------------------------------------------
