@@ -12,6 +12,7 @@
 #include "data/token_shards.h"
 #include "data/tokenizer_files.h"
 #include "tests/data/test_tokenizer_util.h"
+#include "tests/test_util.h"
 
 namespace forge::data {
 namespace {
@@ -30,14 +31,7 @@ void write_file(const fs::path& p, const std::string& text) {
   std::ofstream(p, std::ios::binary) << text;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using testing::error_of;
 
 TEST(ChatTemplate, ChatMLPiecesAndSpecialTokens) {
   const ChatTemplate t;

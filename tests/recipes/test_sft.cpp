@@ -9,20 +9,14 @@
 #include "recipes/sft.h"
 #include "recipes/sft_eval.h"
 #include "tests/data/test_tokenizer_util.h"
+#include "tests/test_util.h"
 
 namespace forge::recipes {
 namespace {
 
 const char* kBase = "model: {preset: gpt2-test}\ndata: {train: x}\ntrain: {max_steps: 1}\n";
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using testing::error_of;
 
 TEST(SftRecipe, DefaultsAreChatMLAndDumpRoundTrips) {
   const Recipe base = parse_recipe(kBase, "t.yaml");
