@@ -1,7 +1,6 @@
 // Fletcher-32 exactly as HDF5's `fletcher32` filter computes it, so forge can
-// write and verify checksummed chunks itself (direct chunk I/O, one pass over
-// each byte fused with the copy) and HDF5, h5py or any other reader still
-// verifies them.
+// verify checksummed chunks itself (direct chunk reads of format-1
+// checkpoints, one pass over each byte fused with the copy out).
 //
 // The data is read as big-endian 16-bit words (an odd last byte is the high
 // byte of a final word). Sums run in blocks of 360 words; after each block both
@@ -52,10 +51,6 @@ class Fletcher32 {
   uint32_t value() const { return (fold(sum2_) << 16) | fold(sum1_); }
 
   // The 4 bytes HDF5 appends to a chunk.
-  void store(unsigned char* out) const {
-    const uint32_t v = value();
-    for (int i = 0; i < 4; ++i) out[i] = static_cast<unsigned char>(v >> (8 * i));
-  }
   static uint32_t load(const unsigned char* in) {
     return static_cast<uint32_t>(in[0]) | static_cast<uint32_t>(in[1]) << 8 | static_cast<uint32_t>(in[2]) << 16 |
            static_cast<uint32_t>(in[3]) << 24;

@@ -93,20 +93,6 @@ unsigned char* staging_for(std::vector<unsigned char>* staging, std::vector<unsi
   return buf.data();
 }
 
-// buf[0, chunk_bytes) = src[0, valid) then zeros (HDF5 pads edge chunks), and the
-// Fletcher-32 of all of it appended: one pass over src.
-void fill_chunk(unsigned char* buf, const unsigned char* src, size_t valid, size_t chunk_bytes) {
-  Fletcher32 sum;
-  for (size_t a = 0; a < chunk_bytes; a += kPieceBytes) {
-    const size_t b = std::min(chunk_bytes, a + kPieceBytes);
-    const size_t copy_end = std::clamp(valid, a, b);
-    if (copy_end > a) std::memcpy(buf + a, src + a, copy_end - a);
-    if (b > copy_end) std::memset(buf + copy_end, 0, b - copy_end);
-    sum.update(buf + a, b - a);
-  }
-  sum.store(buf + chunk_bytes);
-}
-
 // Verifies buf's trailing Fletcher-32 while copying its first `valid` bytes to dst: one pass.
 bool check_chunk(const unsigned char* buf, unsigned char* dst, size_t valid, size_t chunk_bytes) {
   Fletcher32 sum;
@@ -120,49 +106,6 @@ bool check_chunk(const unsigned char* buf, unsigned char* dst, size_t valid, siz
 }
 
 }  // namespace
-
-void write_nd(hid_t loc, const std::string& name, hid_t mem_type, hid_t file_type, const void* data,
-              const std::vector<int64_t>& dims, size_t chunk_bytes, const std::string& file,
-              std::vector<unsigned char>* staging) {
-  FORGE_CHECK(!dims.empty(), "dataset '" << name << "' for '" << file << "' must have at least one dimension");
-  std::vector<hsize_t> d(dims.begin(), dims.end());
-  Handle space(H5Screate_simple(static_cast<int>(d.size()), d.data(), nullptr), H5Sclose);
-  Handle plist(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
-  hsize_t total = 1;
-  for (hsize_t x : d) total *= x;
-  const size_t row_bytes = total > 0 ? static_cast<size_t>(total / d[0]) * H5Tget_size(file_type) : 0;
-  std::vector<hsize_t> chunk = d;
-  if (total > 0) {
-    // Whole rows per chunk: chunk = (rows, dims[1:]); Fletcher-32 over each chunk.
-    // As few chunks as fit the limit, of equal row counts, so the last (padded) one wastes little.
-    const hsize_t max_rows = std::clamp<hsize_t>(chunk_bytes / std::max<size_t>(row_bytes, 1), 1, d[0]);
-    const hsize_t n_chunks = (d[0] + max_rows - 1) / max_rows;
-    chunk[0] = (d[0] + n_chunks - 1) / n_chunks;
-    FORGE_CHECK(H5Pset_chunk(plist, static_cast<int>(chunk.size()), chunk.data()) >= 0 && H5Pset_fletcher32(plist) >= 0,
-                "cannot set up chunking for dataset '" << name << "' in '" << file << "': " << error_message());
-  }
-  Handle ds(H5Dcreate2(loc, name.c_str(), file_type, space, H5P_DEFAULT, plist, H5P_DEFAULT), H5Dclose);
-  FORGE_CHECK(ds.get() >= 0, "cannot create dataset '" << name << "' in '" << file << "': " << error_message());
-  if (total == 0) return;
-  if (H5Tequal(mem_type, file_type) <= 0) {  // a conversion: let HDF5 do it (and the checksums)
-    FORGE_CHECK(H5Dwrite(ds, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0,
-                "cannot write dataset '" << name << "' to '" << file << "': " << error_message());
-    return;
-  }
-  // Direct chunk writes: forge fills each chunk and its checksum, HDF5 only places it.
-  const size_t chunk_nbytes = static_cast<size_t>(chunk[0]) * row_bytes;
-  std::vector<unsigned char> local;
-  unsigned char* buf = staging_for(staging, local, chunk_nbytes + 4);
-  const auto* src = static_cast<const unsigned char*>(data);
-  std::vector<hsize_t> offset(d.size(), 0);
-  for (hsize_t r0 = 0; r0 < d[0]; r0 += chunk[0]) {
-    const size_t rows = static_cast<size_t>(std::min(chunk[0], d[0] - r0));
-    fill_chunk(buf, src + r0 * row_bytes, rows * row_bytes, chunk_nbytes);
-    offset[0] = r0;
-    FORGE_CHECK(H5Dwrite_chunk(ds, H5P_DEFAULT, 0, offset.data(), chunk_nbytes + 4, buf) >= 0,
-                "cannot write dataset '" << name << "' to '" << file << "': " << error_message());
-  }
-}
 
 std::vector<int64_t> dataset_shape(hid_t loc, const std::string& name, const std::string& file) {
   FORGE_CHECK(exists(loc, name), "'" << file << "' has no dataset '" << name << "'");
@@ -178,8 +121,8 @@ std::vector<int64_t> dataset_shape(hid_t loc, const std::string& name, const std
 
 namespace {
 
-// The chunk rows when `ds` is stored the way write_nd stores it (chunks of whole
-// rows, Fletcher-32 the only filter, file type == mem_type); 0 otherwise.
+// The chunk rows when `ds` is stored the way format-1 checkpoints stored tensors
+// (chunks of whole rows, Fletcher-32 the only filter, file type == mem_type); 0 otherwise.
 hsize_t direct_chunk_rows(hid_t ds, hid_t mem_type, const std::vector<hsize_t>& d) {
   Handle type(H5Dget_type(ds), H5Tclose);
   Handle plist(H5Dget_create_plist(ds), H5Pclose);

@@ -70,21 +70,14 @@ void write_1d(hid_t loc, const std::string& name, hid_t mem_type, hid_t file_typ
 size_t dataset_length(hid_t loc, const std::string& name, const std::string& file_for_errors);
 void read_1d(hid_t loc, const std::string& name, hid_t mem_type, void* out, const std::string& file_for_errors);
 
-// N-d dataset (rank >= 1) of `dims`, chunked along dim 0 into chunks of at
-// most `chunk_bytes` (at least one row), each chunk Fletcher-32 checksummed.
-// When mem_type equals file_type the chunks are filled and checksummed by forge
-// in one pass and handed to HDF5 whole (direct chunk write); `staging` (a
-// buffer reused across calls, grown as needed; nullptr = a temporary one)
-// holds one chunk.
-void write_nd(hid_t loc, const std::string& name, hid_t mem_type, hid_t file_type, const void* data,
-              const std::vector<int64_t>& dims, size_t chunk_bytes, const std::string& file_for_errors,
-              std::vector<unsigned char>* staging = nullptr);
 // The dataset's dimensions.
 std::vector<int64_t> dataset_shape(hid_t loc, const std::string& name, const std::string& file_for_errors);
 // Reads a whole dataset converted to mem_type; a Fletcher-32 mismatch is an
-// error naming the dataset and the file. Datasets laid out as write_nd lays
-// them out are read chunk by chunk and verified while copied (direct chunk
-// read through `staging`, as for write_nd); others go through H5Dread.
+// error naming the dataset and the file. Datasets chunked along dim 0 into
+// whole rows with Fletcher-32 as the only filter (format-1 checkpoints) are
+// read chunk by chunk and verified while copied (direct chunk read through
+// `staging`, a buffer of one chunk reused across calls; nullptr = a temporary
+// one); others go through H5Dread.
 void read_nd(hid_t loc, const std::string& name, hid_t mem_type, void* out, const std::string& file_for_errors,
              std::vector<unsigned char>* staging = nullptr);
 

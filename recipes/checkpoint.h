@@ -7,8 +7,9 @@
 //   /optim  attributes                name ("adamw"|"sgd"), step_count, lr
 //   /state  attributes + datasets     step, tokens_seen, rng states, loader position, loss scaler, layout
 //   /config attributes                model config fields, `recipe` (resolved recipe YAML text)
-// Every dataset is written with the Fletcher-32 checksum filter; a mismatch on
-// read is a forge::Error naming the dataset and the file.
+// Every tensor dataset is contiguous with a `crc32c` attribute (format version
+// 2; version-1 files, chunked with HDF5's Fletcher-32 filter, are still read);
+// a mismatch on read is a forge::Error naming the dataset and the file.
 //
 // Writing goes to `<path>.tmp`, is flushed (H5Fflush + fsync) and renamed over
 // `<path>`; the run's `latest` file (the newest complete checkpoint's file

@@ -1,6 +1,6 @@
-// Checkpoint files in-process: bit-exact round trip of every field, Fletcher-32
-// written by forge verified by HDF5 and the other way round, corruption
-// reported per dataset, `latest` and pruning, metrics.jsonl trimming on resume,
+// Checkpoint files in-process: bit-exact round trip of every field, format-2
+// tensors (contiguous + CRC-32C) readable by HDF5 itself, format-1 files
+// (chunked + Fletcher-32) still loading, corruption reported per dataset, `latest` and pruning, metrics.jsonl trimming on resume,
 // and model-config differences.
 #include <gtest/gtest.h>
 #include <hdf5.h>
@@ -11,6 +11,8 @@
 #include <sstream>
 
 #include "common/philox.h"
+#include "data/crc32c.h"
+#include "data/hdf5_contiguous.h"
 #include "data/hdf5_util.h"
 #include "nn/transformer.h"
 #include "recipes/checkpoint.h"
@@ -99,7 +101,7 @@ TEST(CheckpointFile, SaveIntoMissingDirectoryFailsCleanly) {
   EXPECT_FALSE(fs::exists(path + ".tmp"));
 }
 
-// Reads a whole dataset with HDF5's own H5Dread (its Fletcher-32 filter verifies each chunk).
+// Reads a whole dataset with HDF5's own H5Dread (as h5py would).
 std::vector<unsigned char> hdf5_read(hid_t f, const char* name, hid_t mem_type, size_t nbytes) {
   std::vector<unsigned char> out(nbytes);
   hid_t ds = H5Dopen2(f, name, H5P_DEFAULT);
@@ -108,9 +110,28 @@ std::vector<unsigned char> hdf5_read(hid_t f, const char* name, hid_t mem_type, 
   return out;
 }
 
-// forge's one-pass Fletcher-32 must equal HDF5's filter exactly, including odd
-// byte counts, partial edge chunks and all-0xFF data (the sums' largest values).
-TEST(CheckpointFile, Fletcher32MatchesHdf5InBothDirections) {
+// A dataset as format-1 checkpoints stored tensors: chunks of `chunk_rows`
+// whole rows with HDF5's Fletcher-32 filter, written by HDF5 itself.
+void write_format1_dataset(hid_t loc, const std::string& name, hid_t mem_type, hid_t file_type, const void* data,
+                           const std::vector<hsize_t>& dims, hsize_t chunk_rows) {
+  hid_t space = H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr);
+  hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  std::vector<hsize_t> chunk = dims;
+  chunk[0] = chunk_rows;
+  ASSERT_GE(H5Pset_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data()), 0);
+  ASSERT_GE(H5Pset_fletcher32(dcpl), 0);
+  hid_t ds = H5Dcreate2(loc, name.c_str(), file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+  ASSERT_GE(ds, 0) << name;
+  EXPECT_GE(H5Dwrite(ds, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), 0) << name;
+  H5Dclose(ds);
+  H5Pclose(dcpl);
+  H5Sclose(space);
+}
+
+// forge's one-pass Fletcher-32 verification (format-1 files) must accept what
+// HDF5's filter wrote, including odd byte counts, partial edge chunks and
+// all-0xFF data (the sums' largest values), with and without a type conversion.
+TEST(CheckpointFile, Fletcher32ReadsWhatHdf5Wrote) {
   const fs::path dir = temp_dir("fletcher");
   const std::string path = (dir / "f.h5").string();
   Generator gen(4);
@@ -118,26 +139,22 @@ TEST(CheckpointFile, Fletcher32MatchesHdf5InBothDirections) {
   for (float& v : floats) v = static_cast<float>(gen.next_normal() * 1e3);
   std::vector<double> as_double(floats.begin(), floats.end());
   std::vector<unsigned char> ff(7 * 3, 0xFF);
-  std::vector<int32_t> ff_int(ff.size(), 255);
   {
     h5::Handle f = h5::create_file(path);
-    // forge fills and checksums the chunks (mem type == file type)...
-    h5::write_nd(f, "direct_f32", H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, floats.data(), {1001, 37}, 4000, path);
-    h5::write_nd(f, "direct_u8", H5T_NATIVE_UINT8, H5T_STD_U8LE, ff.data(), {7, 3}, 7, path);
-    // ... or HDF5 does (a type conversion sends the data through HDF5's pipeline).
-    h5::write_nd(f, "hdf5_f32", H5T_NATIVE_DOUBLE, H5T_IEEE_F32LE, as_double.data(), {1001, 37}, 4000, path);
-    h5::write_nd(f, "hdf5_u8", H5T_NATIVE_INT32, H5T_STD_U8LE, ff_int.data(), {7, 3}, 7, path);
+    write_format1_dataset(f, "f32", H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, floats.data(), {1001, 37}, 27);
+    write_format1_dataset(f, "u8", H5T_NATIVE_UINT8, H5T_STD_U8LE, ff.data(), {7, 3}, 2);
+    write_format1_dataset(f, "f64", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, as_double.data(), {1001, 37}, 27);
   }
   h5::Handle f = h5::open_file_readonly(path);
-  const size_t fbytes = floats.size() * 4;
-  EXPECT_EQ(0, std::memcmp(hdf5_read(f, "direct_f32", H5T_NATIVE_FLOAT, fbytes).data(), floats.data(), fbytes));
-  EXPECT_EQ(hdf5_read(f, "direct_u8", H5T_NATIVE_UINT8, ff.size()), ff);
   std::vector<float> back(floats.size());
-  h5::read_nd(f, "hdf5_f32", H5T_NATIVE_FLOAT, back.data(), path);
+  h5::read_nd(f, "f32", H5T_NATIVE_FLOAT, back.data(), path);
   EXPECT_EQ(back, floats);
   std::vector<unsigned char> back_u8(ff.size());
-  h5::read_nd(f, "hdf5_u8", H5T_NATIVE_UINT8, back_u8.data(), path);
+  h5::read_nd(f, "u8", H5T_NATIVE_UINT8, back_u8.data(), path);
   EXPECT_EQ(back_u8, ff);
+  std::vector<float> converted(floats.size());
+  h5::read_nd(f, "f64", H5T_NATIVE_FLOAT, converted.data(), path);
+  EXPECT_EQ(converted, floats);
 }
 
 TEST(CheckpointFile, CorruptChunkIsNamed) {
@@ -146,7 +163,7 @@ TEST(CheckpointFile, CorruptChunkIsNamed) {
   std::vector<float> v(300, 1.5f);
   {
     h5::Handle f = h5::create_file(path);
-    h5::write_nd(f, "x", H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, v.data(), {100, 3}, 400, path);  // 4 chunks of 25 rows (33 fit in 400 bytes)
+    write_format1_dataset(f, "x", H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, v.data(), {100, 3}, 25);  // 4 chunks of 25 rows
   }
   haddr_t addr = 0;
   {
@@ -167,6 +184,123 @@ TEST(CheckpointFile, CorruptChunkIsNamed) {
     FAIL() << "expected a checksum error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("checksum mismatch in dataset 'x' of '" + path + "' (rows 25 to 50)"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+// Format 2: contiguous datasets with a CRC-32C attribute. HDF5 (and so h5py)
+// reads them as ordinary datasets, the attribute is the data's CRC-32C, and a
+// flipped byte anywhere in a large one (past the first pread block) is named.
+TEST(CheckpointFile, ContiguousCrc32cDatasets) {
+  const fs::path dir = temp_dir("contiguous");
+  const std::string path = (dir / "c.h5").string();
+  Generator gen(5);
+  std::vector<float> v(3 * 1024 * 1024 + 7);  // 12 MiB + 28 bytes: several blocks and a short last one
+  for (float& x : v) x = static_cast<float>(gen.next_normal());
+  const size_t nbytes = v.size() * sizeof(float);
+  {
+    h5::Handle f = h5::create_file(path);
+    h5::write_contiguous(f, f, "big", H5T_IEEE_F32LE, v.data(), {static_cast<int64_t>(v.size())}, path);
+    h5::write_contiguous(f, f, "empty", H5T_IEEE_F32LE, nullptr, {0, 4}, path);
+  }
+  haddr_t addr = 0;
+  {
+    h5::Handle f = h5::open_file_readonly(path);
+    EXPECT_EQ(0, std::memcmp(hdf5_read(f, "big", H5T_NATIVE_FLOAT, nbytes).data(), v.data(), nbytes));
+    h5::Handle ds(H5Dopen2(f, "big", H5P_DEFAULT), H5Dclose);
+    ASSERT_TRUE(h5::is_checked_contiguous(ds, H5T_NATIVE_FLOAT));
+    EXPECT_EQ(h5::read_attr_uint64(ds, h5::kCrc32cAttribute, path), crc32c_portable(v.data(), nbytes));
+    std::vector<float> back(v.size());
+    h5::read_contiguous(f, ds, "big", back.data(), nbytes, path);
+    EXPECT_EQ(back, v);
+    h5::Handle empty(H5Dopen2(f, "empty", H5P_DEFAULT), H5Dclose);
+    ASSERT_TRUE(h5::is_checked_contiguous(empty, H5T_NATIVE_FLOAT));
+    h5::read_contiguous(f, empty, "empty", nullptr, 0, path);
+    addr = H5Dget_offset(ds);
+    ASSERT_NE(addr, HADDR_UNDEF);
+  }
+  {
+    std::fstream io(path, std::ios::in | std::ios::out | std::ios::binary);
+    io.seekg(static_cast<std::streamoff>(addr + nbytes - 9));
+    char c = 0;
+    io.read(&c, 1);
+    io.seekp(static_cast<std::streamoff>(addr + nbytes - 9));
+    io.put(static_cast<char>(c ^ 0x01));
+  }
+  h5::Handle f = h5::open_file_readonly(path);
+  h5::Handle ds(H5Dopen2(f, "big", H5P_DEFAULT), H5Dclose);
+  std::vector<float> back(v.size());
+  try {
+    h5::read_contiguous(f, ds, "big", back.data(), nbytes, path);
+    FAIL() << "expected a checksum error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("checksum mismatch in dataset 'big' of '" + path + "'"), std::string::npos)
+        << e.what();
+  }
+}
+
+// Rewrites every tensor of a (format-2) checkpoint the way format 1 stored it
+// (chunked, Fletcher-32) and marks the file version 1.
+void downgrade_to_format1(const std::string& path, const CheckpointContents& c) {
+  hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  ASSERT_GE(f, 0);
+  auto rewrite = [&](const std::string& name, const Tensor& t) {
+    ASSERT_GE(H5Ldelete(f, name.c_str(), H5P_DEFAULT), 0) << name;
+    const std::vector<hsize_t> dims(t.shape().begin(), t.shape().end());
+    write_format1_dataset(f, name, H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, t.data_ptr(), dims, (dims[0] + 1) / 2);
+  };
+  for (const auto& [name, t] : c.model) rewrite("/model/" + name, t);
+  for (const auto& [key, t] : c.optimizer_state) rewrite("/optim/" + key, t);
+  hid_t attr = H5Aopen(f, "format_version", H5P_DEFAULT);
+  const int64_t one = 1;
+  EXPECT_GE(H5Awrite(attr, H5T_NATIVE_INT64, &one), 0);
+  H5Aclose(attr);
+  H5Fclose(f);
+}
+
+// Checkpoints written before format 2 still load, bit for bit; a tensor that
+// carries no checksum at all is refused.
+TEST(CheckpointFile, Format1FilesStillLoad) {
+  const fs::path dir = temp_dir("format1");
+  CheckpointContents c;
+  c.model_config = nn::preset("gpt2-test");
+  nn::TransformerLM model(c.model_config, 3);
+  c.model = model.named_parameters();
+  Generator gen(11);
+  for (const auto& [name, p] : c.model) c.optimizer_state[name + "/exp_avg"] = Tensor::randn(p.shape(), gen);
+  c.optimizer_name = "adamw";
+  const std::string path = (dir / "step_1.h5").string();
+  save_checkpoint(path, c);
+  downgrade_to_format1(path, c);
+  {
+    h5::Handle f = h5::open_file_readonly(path);
+    EXPECT_EQ(h5::read_attr_int(f, "format_version", path), 1);
+  }
+  const CheckpointContents b = load_checkpoint(path);
+  ASSERT_EQ(b.model.size(), c.model.size());
+  for (size_t i = 0; i < c.model.size(); ++i) EXPECT_TRUE(same_bytes(b.model[i].second, c.model[i].second)) << c.model[i].first;
+  for (const auto& [key, t] : c.optimizer_state) EXPECT_TRUE(same_bytes(b.optimizer_state.at(key), t)) << key;
+
+  // The same tensor without any checksum (contiguous, no attribute).
+  const std::string name = "/model/" + c.model[0].first;
+  {
+    hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    ASSERT_GE(H5Ldelete(f, name.c_str(), H5P_DEFAULT), 0);
+    const Tensor& t = c.model[0].second;
+    const std::vector<hsize_t> dims(t.shape().begin(), t.shape().end());
+    hid_t space = H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr);
+    hid_t ds = H5Dcreate2(f, name.c_str(), H5T_IEEE_F32LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    EXPECT_GE(H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data_ptr()), 0);
+    H5Dclose(ds);
+    H5Sclose(space);
+    H5Fclose(f);
+  }
+  try {
+    load_checkpoint(path);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("dataset '" + name + "' in '" + path + "' carries no checksum"),
               std::string::npos)
         << e.what();
   }
