@@ -1,4 +1,4 @@
-// CPU feature detection and the one-time re-exec described in runtime.h.
+// CPU feature detection, the OpenMP wait policy and the one-time re-exec described in runtime.h.
 #include "common/runtime.h"
 
 #include <unistd.h>
@@ -37,17 +37,33 @@ std::string best_blas_coretype() {
 void init(int argc, char** argv) {
   (void)argc;
   if (const char* no = std::getenv("FORGE_NO_REEXEC"); no && std::strcmp(no, "1") == 0) return;
+  bool reexec = false;
   const char* forced = std::getenv("FORGE_BLAS_CORETYPE");
-  std::string want = forced ? forced : best_blas_coretype();
-  if (want.empty()) return;
+  const std::string want = forced ? forced : best_blas_coretype();
   const char* have = std::getenv("OPENBLAS_CORETYPE");
   // Unset means OpenBLAS detects the CPU itself; only override a weaker explicit choice.
-  if (have == nullptr && forced == nullptr) return;
-  if (have != nullptr && (forced ? want == have : coretype_rank(have) >= coretype_rank(want))) return;
-  setenv("OPENBLAS_CORETYPE", want.c_str(), 1);
+  const bool change = forced ? (have == nullptr || want != have)
+                             : (have != nullptr && coretype_rank(have) < coretype_rank(want));
+  if (!want.empty() && change) {
+    setenv("OPENBLAS_CORETYPE", want.c_str(), 1);
+    reexec = true;
+  }
+  // libgomp's default (spin ~300k iterations, milliseconds, before sleeping)
+  // burns a core whenever one thread waits, which on a machine shared with
+  // other work slows everyone, forge included. Measured on the 2-core VM
+  // (bench/README.md, Training): passive was the fastest training step and
+  // used the least CPU; a short spin (GOMP_SPINCOUNT 1000-10000) was no faster.
+  // Only when the user chose nothing and more than one thread may run.
+  const char* threads = std::getenv("OMP_NUM_THREADS");
+  const bool one_thread = threads != nullptr && std::strcmp(threads, "1") == 0;
+  if (!one_thread && std::getenv("OMP_WAIT_POLICY") == nullptr && std::getenv("GOMP_SPINCOUNT") == nullptr) {
+    setenv("OMP_WAIT_POLICY", "passive", 1);
+    reexec = true;
+  }
+  if (!reexec) return;
   setenv("FORGE_NO_REEXEC", "1", 1);  // the re-executed process must not loop
   execv("/proc/self/exe", argv);
-  // execv only returns on failure: carry on with the library as loaded.
+  // execv only returns on failure: carry on with the libraries as loaded.
 }
 
 }  // namespace forge::runtime

@@ -1,5 +1,5 @@
 // Process start-up that must happen before any compute: choosing OpenBLAS's
-// fastest kernels for this CPU, and the thread count.
+// fastest kernels for this CPU, and how idle OpenMP threads wait.
 #pragma once
 
 #include <string>
@@ -11,7 +11,11 @@ namespace forge::runtime {
 // type (e.g. Haswell on an AVX-512 machine, which halves GEMM speed). If the
 // CPU supports a faster one than the environment asks for, init() sets it and
 // re-executes the program once so the library loads with it. FORGE_BLAS_CORETYPE
-// overrides the choice; FORGE_NO_REEXEC=1 disables the re-exec.
+// overrides the choice. Likewise libgomp reads its wait policy only at load: when
+// neither OMP_WAIT_POLICY nor GOMP_SPINCOUNT is set (and OMP_NUM_THREADS is not
+// 1), init() sets OMP_WAIT_POLICY=passive in the same single re-exec, so idle
+// OpenMP threads sleep instead of spinning for milliseconds.
+// FORGE_NO_REEXEC=1 disables the re-exec (and both settings).
 void init(int argc, char** argv);
 
 // The OpenBLAS core type best suited to this CPU ("Cooperlake", "SkylakeX", "Haswell", ...).
