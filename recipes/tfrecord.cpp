@@ -1,23 +1,12 @@
 // CRC-32C, TFRecord framing and protobuf wire encoding (see tfrecord.h).
 #include "recipes/tfrecord.h"
 
-#include <array>
 #include <bit>
+
+#include "data/crc32c.h"
 
 namespace forge::recipes {
 namespace {
-
-// Byte-at-a-time table for the reflected Castagnoli polynomial 0x82F63B78.
-constexpr std::array<uint32_t, 256> make_crc32c_table() {
-  std::array<uint32_t, 256> t{};
-  for (uint32_t i = 0; i < 256; ++i) {
-    uint32_t c = i;
-    for (int k = 0; k < 8; ++k) c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
-    t[i] = c;
-  }
-  return t;
-}
-constexpr std::array<uint32_t, 256> kCrc32cTable = make_crc32c_table();
 
 void append_le(std::string& out, uint64_t v, int bytes) {
   for (int i = 0; i < bytes; ++i) out.push_back(char((v >> (8 * i)) & 0xff));
@@ -25,11 +14,7 @@ void append_le(std::string& out, uint64_t v, int bytes) {
 
 }  // namespace
 
-uint32_t crc32c(std::string_view data, uint32_t crc) {
-  crc = ~crc;
-  for (unsigned char b : data) crc = kCrc32cTable[(crc ^ b) & 0xff] ^ (crc >> 8);
-  return ~crc;
-}
+uint32_t crc32c(std::string_view data, uint32_t crc) { return crc32c_update(data.data(), data.size(), crc); }
 
 uint32_t mask_crc32c(uint32_t crc) { return ((crc >> 15) | (crc << 17)) + 0xa282ead8u; }
 
