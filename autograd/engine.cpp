@@ -16,6 +16,28 @@ struct ByNewest {
   bool operator()(Node* a, Node* b) const { return a->sequence_nr < b->sequence_nr; }
 };
 
+// What direct_grad_target needs from the backward pass running on this thread.
+// Runs nest (activation checkpointing runs one inside a node), so each run
+// saves and restores the pointer.
+struct RunState {
+  const std::unordered_map<Node*, size_t>* capture_index = nullptr;
+  // Leaf accumulators that received a gradient straight into leaf.grad: they
+  // must still run (and fire their hooks) even if no buffered gradient reaches them.
+  std::unordered_set<Node*> accumulated_directly;
+};
+thread_local RunState* current_run = nullptr;
+
+class CurrentRun {
+ public:
+  explicit CurrentRun(RunState* run) : saved_(current_run) { current_run = run; }
+  ~CurrentRun() { current_run = saved_; }
+  CurrentRun(const CurrentRun&) = delete;
+  CurrentRun& operator=(const CurrentRun&) = delete;
+
+ private:
+  RunState* saved_;
+};
+
 std::vector<Tensor> run(const std::vector<Tensor>& roots, const std::vector<Tensor>& root_grads,
                         const std::vector<Tensor>& captured, bool retain_graph) {
   FORGE_CHECK(roots.size() == root_grads.size(), "backward: got " << roots.size() << " roots but "
@@ -30,6 +52,9 @@ std::vector<Tensor> run(const std::vector<Tensor>& roots, const std::vector<Tens
     capture_index[gradient_edge(captured[i]).fn.get()] = i;
   }
   std::vector<Tensor> captured_grads(captured.size());
+  RunState state;
+  state.capture_index = &capture_index;
+  CurrentRun current(&state);
 
   // Count, for every reachable node, how many edges feed it.
   std::unordered_map<Node*, int> dependencies;
@@ -104,6 +129,8 @@ std::vector<Tensor> run(const std::vector<Tensor>& roots, const std::vector<Tens
           grads[k] = Tensor::zeros(n->output_shapes[k], n->output_dtypes[k]);
       }
       input_grads = n->apply(std::move(grads));
+    } else if (state.accumulated_directly.count(n)) {
+      input_grads = n->apply(std::move(grads));  // a leaf whose gradient is already in .grad: fire its hooks
     } else {
       input_grads.resize(n->next_edges.size());
     }
@@ -130,6 +157,17 @@ std::vector<Tensor> run(const std::vector<Tensor>& roots, const std::vector<Tens
 }
 
 }  // namespace
+
+Tensor direct_grad_target(const Tensor& leaf) {
+  if (current_run == nullptr || !leaf.defined() || !leaf.is_leaf() || !leaf.requires_grad()) return {};
+  TensorImpl& impl = leaf.impl();
+  if (!impl.grad_accumulator || current_run->capture_index->count(impl.grad_accumulator.get())) return {};
+  if (!impl.grad) return {};
+  Tensor grad(impl.grad);
+  if (grad.dtype() != leaf.dtype() || grad.shape() != leaf.shape() || !grad.is_contiguous()) return {};
+  current_run->accumulated_directly.insert(impl.grad_accumulator.get());
+  return grad;
+}
 
 void backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& root_grads, bool retain_graph) {
   run(roots, root_grads, {}, retain_graph);

@@ -22,20 +22,29 @@ std::vector<Tensor> FunctionNode::apply(std::vector<Tensor>&& grads) {
 
 std::vector<Tensor> AccumulateGrad::apply(std::vector<Tensor>&& grads) {
   std::shared_ptr<TensorImpl> leaf = leaf_.lock();
-  if (!leaf || !grads[0].defined()) return {};
-  Tensor g = grads[0];
-  FORGE_CHECK(g.shape() == leaf->shape, "gradient of shape " << shape_str(g.shape()) << " reached a leaf of shape "
-                                                              << shape_str(leaf->shape));
-  if (g.dtype() != leaf->dtype) g = g.to(leaf->dtype);
-  if (leaf->grad) {
-    // Accumulate in place: gradient accumulation over micro-batches allocates nothing.
-    Tensor acc(leaf->grad);
-    ops::add_(acc, g);
-  } else {
-    // Always own a copy: the same gradient tensor may flow to several leaves
-    // (add's backward hands one tensor to both inputs) and is accumulated in place later.
-    leaf->grad = g.clone().detach().impl_ptr();
+  if (!leaf) return {};
+  // An undefined gradient: everything already went straight into leaf.grad
+  // (autograd::direct_grad_target); only the hooks remain.
+  if (grads[0].defined()) {
+    Tensor g = std::move(grads[0]);
+    FORGE_CHECK(g.shape() == leaf->shape, "gradient of shape " << shape_str(g.shape())
+                                                                << " reached a leaf of shape " << shape_str(leaf->shape));
+    if (g.dtype() != leaf->dtype) g = g.to(leaf->dtype);
+    if (leaf->grad) {
+      // Accumulate in place: gradient accumulation over micro-batches allocates nothing.
+      Tensor acc(leaf->grad);
+      ops::add_(acc, g);
+    } else if (g.impl_ptr().use_count() == 1 && g.impl().storage.use_count() == 1 && g.is_contiguous() &&
+               !g.requires_grad()) {
+      // Nobody else can see this tensor or its memory: keep it rather than copy it.
+      leaf->grad = g.impl_ptr();
+    } else {
+      // Own a copy: the same gradient tensor may flow to several leaves (add's
+      // backward hands one tensor to both inputs) and is accumulated in place later.
+      leaf->grad = g.clone().detach().impl_ptr();
+    }
   }
+  if (!leaf->grad) return {};
   Tensor final_grad(leaf->grad);
   for (const GradHook& hook : leaf->hooks) hook(final_grad);
   return {};

@@ -23,7 +23,12 @@ REPEATS="${REPEATS:-1}"
 BUILD_DIR="${BUILD_DIR:-build-bench}"
 case "$BUILD_DIR" in /*) ;; *) BUILD_DIR="$ROOT/$BUILD_DIR" ;; esac
 PYTHON="${PYTHON:-/usr/bin/python3}"
+# The core type forge itself picks on AVX-512 (common/runtime.cpp) is offered to
+# PyTorch too: on Zen 5 OpenBLAS 0.3.21's auto-detection picks slower kernels.
+BEST_CORE="$(grep -q avx512_bf16 /proc/cpuinfo && echo Cooperlake || (grep -q avx512f /proc/cpuinfo && echo SkylakeX) || echo)"
 TORCH_ENVS=(
+  "OMP_WAIT_POLICY=passive GLIBC_TUNABLES=glibc.malloc.hugetlb=1 OPENBLAS_CORETYPE=$BEST_CORE"
+  "OMP_WAIT_POLICY=passive OPENBLAS_CORETYPE=$BEST_CORE"
   "OMP_WAIT_POLICY=passive GLIBC_TUNABLES=glibc.malloc.hugetlb=1 OPENBLAS_CORETYPE="
   "OMP_WAIT_POLICY=passive OPENBLAS_CORETYPE="
   "OPENBLAS_CORETYPE="

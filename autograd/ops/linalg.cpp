@@ -10,6 +10,7 @@
 
 #include <sstream>
 
+#include "autograd/engine.h"
 #include "autograd/node.h"
 #include "autograd/ops/reduce.h"
 #include "autograd/ops/view.h"
@@ -235,6 +236,8 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   const bool need_x = x.requires_grad(), need_w = weight.requires_grad();
   const bool need_b = bias.defined() && bias.requires_grad();
   Tensor x_saved = need_w ? x.detach() : Tensor(), w_saved = need_x ? weight.detach() : Tensor();
+  // A parameter's gradient may go straight into its .grad (see direct_grad_target).
+  Tensor w_leaf = need_w && weight.is_leaf() ? weight : Tensor();
   const Shape x_shape = x.shape();
   record("linear", {x, weight, bias}, y, [=](const std::vector<Tensor>& grads) {
     Tensor g2 = reshape(grads[0], {rows, out_f});  // (rows, out)
@@ -242,7 +245,15 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     if (need_x) gx = reshape(matmul(g2, w_saved), x_shape);  // (rows, out) @ (out, in)
     if (need_w) {                                            // (out, rows) @ (rows, in): one GEMM over all rows
       Tensor x2 = x_saved.dim() == 2 ? x_saved : reshape(x_saved, {rows, in});
-      gw = matmul(transpose(g2, 0, 1), x2);
+      Tensor target = autograd::direct_grad_target(w_leaf);
+      if (target.defined() && g2.dtype() == target.dtype()) {
+        // weight.grad += g2^T @ x2, one GEMM with beta = 1.
+        const MatrixOperand gm = as_blas_matrix(g2), xm = as_blas_matrix(x2);
+        kernels::cpu::gemm(target.dtype(), !gm.trans, xm.trans, out_f, in, rows, gm.t.data_ptr(), gm.ld,
+                           xm.t.data_ptr(), xm.ld, 1.0, target.data_ptr(), in);
+      } else {
+        gw = matmul(transpose(g2, 0, 1), x2);
+      }
     }
     if (need_b) gb = sum(g2, {0});  // column sums: (out)
     return std::vector<Tensor>{gx, gw, gb};

@@ -17,6 +17,8 @@ namespace {
 constexpr int64_t kParallelWork = 16384;
 // Fixed number of row chunks for the deterministic dweight/dbias reduction.
 constexpr int64_t kReduceChunks = 32;
+// Independent partial sums per row reduction (one AVX-512 register of floats).
+constexpr int64_t kLanes = 16;
 
 
 // ---- LayerNorm ---------------------------------------------------------------
@@ -86,34 +88,62 @@ void layer_norm_bwd(const T* dy, const T* x, const T* w, const acc_t<T>* mean, c
   chunked_row_reduce<T>(rows, C, dw, db, [&](int64_t r0, int64_t r1, A* pw, A* pb) {
     if (pw) std::fill(pw, pw + C, A(0));
     if (pb) std::fill(pb, pb + C, A(0));
+    // xhat of the current row, computed once and reused by the second pass.
+    thread_local std::vector<A> xhat_buf;
+    if (static_cast<int64_t>(xhat_buf.size()) < C) xhat_buf.resize(static_cast<size_t>(C));
+    A* __restrict xh = xhat_buf.data();
     for (int64_t r = r0; r < r1; ++r) {
       const T* __restrict xr = x + r * C;
       const T* __restrict gr = dy + r * C;
       T* __restrict dxr = dx + r * C;
       const A m = mean[r], rs = rstd[r];
+      // One pass: xhat, the two row sums and the dweight/dbias partials.
       // dxhat = dy * w; dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)).
-      A s1 = 0, s2 = 0;
-#pragma omp simd reduction(+ : s1, s2)
-      for (int64_t c = 0; c < C; ++c) {
+      // The sums run in kLanes independent lanes (a fixed summation order the
+      // compiler vectorises without reassociating; `omp simd reduction` made
+      // GCC spill the partial sums to the stack).
+      A l1[kLanes] = {}, l2[kLanes] = {};
+      int64_t c0 = 0;
+      for (; c0 + kLanes <= C; c0 += kLanes) {
+        for (int64_t j = 0; j < kLanes; ++j) {
+          const int64_t c = c0 + j;
+          const A gy = convert<A>(gr[c]);
+          A g = gy;
+          if constexpr (HasW) g *= convert<A>(w[c]);
+          const A h = (convert<A>(xr[c]) - m) * rs;
+          xh[c] = h;
+          l1[j] += g;
+          l2[j] += g * h;
+        }
+      }
+      for (int64_t c = c0; c < C; ++c) {
         A g = convert<A>(gr[c]);
         if constexpr (HasW) g *= convert<A>(w[c]);
-        const A xh = (convert<A>(xr[c]) - m) * rs;
-        s1 += g;
-        s2 += g * xh;
+        const A h = (convert<A>(xr[c]) - m) * rs;
+        xh[c] = h;
+        l1[0] += g;
+        l2[0] += g * h;
+      }
+      A s1 = 0, s2 = 0;
+      for (int64_t j = 0; j < kLanes; ++j) {
+        s1 += l1[j];
+        s2 += l2[j];
+      }
+      if (pw) {
+        A* __restrict pwr = pw;
+        for (int64_t c = 0; c < C; ++c) pwr[c] += convert<A>(gr[c]) * xh[c];
+      }
+      if (pb) {
+        A* __restrict pbr = pb;
+        for (int64_t c = 0; c < C; ++c) pbr[c] += convert<A>(gr[c]);
       }
       s1 *= inv_c;
       s2 *= inv_c;
+#pragma omp simd
       for (int64_t c = 0; c < C; ++c) {
         A g = convert<A>(gr[c]);
         if constexpr (HasW) g *= convert<A>(w[c]);
-        const A xh = (convert<A>(xr[c]) - m) * rs;
-        dxr[c] = convert<T>(rs * (g - s1 - xh * s2));
-      }
-      if (pw) {
-        for (int64_t c = 0; c < C; ++c) pw[c] += convert<A>(gr[c]) * ((convert<A>(xr[c]) - m) * rs);
-      }
-      if (pb) {
-        for (int64_t c = 0; c < C; ++c) pb[c] += convert<A>(gr[c]);
+        dxr[c] = convert<T>(rs * (g - s1 - xh[c] * s2));
       }
     }
   });

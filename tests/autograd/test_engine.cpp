@@ -1,12 +1,16 @@
 // The autograd engine: gradient flow through shared subgraphs, accumulation
 // into .grad across passes, no-grad and detach, retained vs freed graphs, leaf
-// hooks, capturing backward, and shape-mismatch errors.
+// hooks, capturing backward, direct accumulation into .grad (linear's weight),
+// and shape-mismatch errors.
 #include <gtest/gtest.h>
+
+#include <cmath>
 
 #include "autograd/engine.h"
 #include "autograd/grad_mode.h"
 #include "autograd/node.h"
 #include "autograd/ops.h"
+#include "common/philox.h"
 
 namespace forge {
 namespace {
@@ -137,6 +141,61 @@ TEST(Engine, BackwardCapturingLeavesGradUntouched) {
   Tensor unused = leaf({1.0});
   std::vector<Tensor> g2 = autograd::backward_capturing({ops::sum(w)}, {Tensor()}, {unused});
   EXPECT_FALSE(g2[0].defined());
+}
+
+TEST(Engine, GradientsOfSeveralLeavesNeverShareMemory) {
+  // add's backward hands the same tensor to both inputs: each leaf must own its .grad.
+  Tensor a = leaf({1.0, 2.0});
+  Tensor b = leaf({3.0, 4.0});
+  ops::sum(ops::add(a, b)).backward();
+  EXPECT_FALSE(a.grad().shares_storage(b.grad()));
+  ops::sum(ops::add(a, b)).backward();  // in-place accumulation into one must not move the other
+  EXPECT_EQ(grad_of(a), (std::vector<double>{2.0, 2.0}));
+  EXPECT_EQ(grad_of(b), (std::vector<double>{2.0, 2.0}));
+}
+
+// linear's weight gradient goes straight into an existing .grad (a beta = 1
+// GEMM); the result must equal the ordinary path's, also when the weight has a
+// second use (tied weights) and its hook must still fire once with the total.
+TEST(Engine, LinearWeightGradientAccumulatesDirectlyIntoGrad) {
+  Generator gen(7);
+  Tensor x = Tensor::randn({5, 4}, gen, DType::f64);
+  Tensor w = Tensor::randn({3, 4}, gen, DType::f64).set_requires_grad(true);
+  Tensor b = Tensor::randn({3}, gen, DType::f64).set_requires_grad(true);
+  auto loss_fn = [&] {
+    // w is used twice: by linear and by an elementwise term.
+    return ops::add(ops::sum(ops::mul(ops::linear(x, w, b), ops::linear(x, w, b))), ops::sum(ops::mul(w, w)));
+  };
+  // Reference: no .grad yet, so the first pass takes the ordinary path.
+  loss_fn().backward();
+  const std::vector<double> once = w.grad().to_double_vector();
+  Tensor before = w.grad();
+  int calls = 0;
+  std::vector<double> seen;
+  w.register_hook([&](const Tensor& g) {
+    ++calls;
+    seen = g.to_double_vector();
+  });
+  loss_fn().backward();  // .grad exists: the linear contributions go straight into it
+  EXPECT_TRUE(w.grad().shares_storage(before));
+  const std::vector<double> twice = w.grad().to_double_vector();
+  ASSERT_EQ(twice.size(), once.size());
+  for (size_t i = 0; i < once.size(); ++i) EXPECT_NEAR(twice[i], 2.0 * once[i], 1e-12 * (1.0 + std::abs(once[i])));
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(seen, twice);
+  // Only linear's use: the hook still fires although no gradient reaches the accumulator.
+  ops::sum(ops::linear(x, w, b)).backward();
+  EXPECT_EQ(calls, 2);
+  // A captured weight is never written: its gradient is returned instead.
+  const std::vector<double> kept = w.grad().to_double_vector();
+  std::vector<Tensor> got = autograd::backward_capturing({ops::sum(ops::linear(x, w, b))}, {Tensor()}, {w});
+  ASSERT_TRUE(got[0].defined());
+  EXPECT_EQ(w.grad().to_double_vector(), kept);
+  for (int64_t j = 0; j < 4; ++j) {  // d sum(x w^T + b) / d w[i][j] = sum over rows of x[:, j]
+    double col = 0.0;
+    for (int64_t r = 0; r < 5; ++r) col += x.to_double_vector()[static_cast<size_t>(r * 4 + j)];
+    EXPECT_NEAR(got[0].to_double_vector()[static_cast<size_t>(j)], col, 1e-12);
+  }
 }
 
 TEST(Engine, ExplicitRootGradientAndMultipleRoots) {
