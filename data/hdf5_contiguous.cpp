@@ -3,11 +3,12 @@
 // Blocks of a few MiB: big enough that each system call streams (the kernel's
 // read-ahead keeps the disk busy while forge checksums the block that just
 // arrived), small enough that the block is still in the CPU cache when it is
-// checksummed. Destination memory is marked for transparent huge pages, so
-// faulting in fresh tensor memory costs one fault per 2 MiB, not per 4 KiB.
+// checksummed. Destination memory is left to the kernel's default page size:
+// asking for transparent huge pages (MADV_HUGEPAGE) made cold loads of a
+// GPT-2 124M checkpoint erratic on a Zen 5 VM (0.65 to 2.7 s, against a steady
+// 0.65 s without; see bench/README.md, Checkpoints).
 #include "data/hdf5_contiguous.h"
 
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,7 +21,6 @@ namespace forge::h5 {
 namespace {
 
 constexpr size_t kBlockBytes = size_t(4) << 20;
-constexpr uintptr_t kHugePage = uintptr_t(2) << 20;
 
 // The file descriptor of an HDF5 file opened with the sec2 driver.
 int file_descriptor(hid_t file_id, const std::string& file) {
@@ -37,14 +37,6 @@ haddr_t data_offset(hid_t ds, const std::string& name, const std::string& file) 
   FORGE_CHECK(addr != HADDR_UNDEF, "dataset '" << name << "' of '" << file << "' has no contiguous storage ("
                                                << error_message() << ")");
   return addr;
-}
-
-// Asks for huge pages behind the 2 MiB-aligned part of [p, p + n) (a hint; the
-// kernel may decline).
-void advise_huge_pages(void* p, size_t n) {
-  const uintptr_t begin = (reinterpret_cast<uintptr_t>(p) + kHugePage - 1) & ~(kHugePage - 1);
-  const uintptr_t end = (reinterpret_cast<uintptr_t>(p) + n) & ~(kHugePage - 1);
-  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
 }
 
 }  // namespace
@@ -94,36 +86,67 @@ bool is_checked_contiguous(hid_t ds, hid_t mem_type) {
          H5Aexists(ds, kCrc32cAttribute) > 0;
 }
 
-void read_contiguous(hid_t file_id, hid_t ds, const std::string& name, void* out, size_t nbytes,
-                     const std::string& file) {
-  uint32_t stored = 0;
-  {
-    Handle attr(H5Aopen(ds, kCrc32cAttribute, H5P_DEFAULT), H5Aclose);
-    FORGE_CHECK(attr.get() >= 0 && H5Aread(attr, H5T_NATIVE_UINT32, &stored) >= 0,
-                "cannot read the checksum of dataset '" << name << "' of '" << file << "': " << error_message());
-  }
+ContiguousRead locate_contiguous(hid_t ds, const std::string& name, void* out, size_t nbytes,
+                                 const std::string& file) {
+  ContiguousRead job;
+  job.name = name;
+  job.out = out;
+  job.nbytes = nbytes;
+  Handle attr(H5Aopen(ds, kCrc32cAttribute, H5P_DEFAULT), H5Aclose);
+  FORGE_CHECK(attr.get() >= 0 && H5Aread(attr, H5T_NATIVE_UINT32, &job.crc32c) >= 0,
+              "cannot read the checksum of dataset '" << name << "' of '" << file << "': " << error_message());
+  if (nbytes > 0) job.offset = data_offset(ds, name, file);
+  return job;
+}
+
+namespace {
+
+// pread + CRC-32C of one job; no HDF5 call, so it may run on any thread.
+void read_one(int fd, const ContiguousRead& job, const std::string& file) {
   uint32_t crc = 0;
-  if (nbytes > 0) {
-    const int fd = file_descriptor(file_id, file);
-    const haddr_t addr = data_offset(ds, name, file);
-    auto* dst = static_cast<unsigned char*>(out);
-    advise_huge_pages(dst, nbytes);
-    for (size_t done = 0; done < nbytes;) {
-      const size_t n = std::min(kBlockBytes, nbytes - done);
-      for (size_t off = 0; off < n;) {
-        const ssize_t r = ::pread(fd, dst + done + off, n - off, static_cast<off_t>(addr + done + off));
-        if (r < 0 && errno == EINTR) continue;
-        FORGE_CHECK(r > 0, "cannot read dataset '" << name << "' from '" << file << "': "
-                                                   << (r < 0 ? std::strerror(errno) : "the file is truncated"));
-        off += static_cast<size_t>(r);
-      }
-      crc = crc32c_update(dst + done, n, crc);
-      done += n;
+  auto* dst = static_cast<unsigned char*>(job.out);
+  for (size_t done = 0; done < job.nbytes;) {
+    const size_t n = std::min(kBlockBytes, job.nbytes - done);
+    for (size_t off = 0; off < n;) {
+      const ssize_t r = ::pread(fd, dst + done + off, n - off, static_cast<off_t>(job.offset + done + off));
+      if (r < 0 && errno == EINTR) continue;
+      FORGE_CHECK(r > 0, "cannot read dataset '" << job.name << "' from '" << file << "': "
+                                                 << (r < 0 ? std::strerror(errno) : "the file is truncated"));
+      off += static_cast<size_t>(r);
+    }
+    crc = crc32c_update(dst + done, n, crc);
+    done += n;
+  }
+  FORGE_CHECK(crc == job.crc32c, "checksum mismatch in dataset '" << job.name << "' of '" << file
+                                                                  << "': the file is corrupt (CRC-32C of the data 0x"
+                                                                  << std::hex << crc << ", stored 0x" << job.crc32c
+                                                                  << ")");
+}
+
+}  // namespace
+
+void read_contiguous_all(hid_t file_id, const std::vector<ContiguousRead>& jobs, const std::string& file) {
+  if (jobs.empty()) return;
+  const int fd = file_descriptor(file_id, file);
+  std::vector<std::string> errors(jobs.size());
+  const int64_t n = static_cast<int64_t>(jobs.size());
+  // Jobs in file order, handed out one at a time: the threads read neighbouring
+  // parts of the file (the kernel's read-ahead still sees one forward stream)
+  // while one copies, faults in fresh memory or checksums and another waits.
+#pragma omp parallel for schedule(dynamic, 1) if (n > 1)
+  for (int64_t i = 0; i < n; ++i) {
+    try {
+      read_one(fd, jobs[static_cast<size_t>(i)], file);
+    } catch (const std::exception& e) {
+      errors[static_cast<size_t>(i)] = e.what();
     }
   }
-  FORGE_CHECK(crc == stored, "checksum mismatch in dataset '" << name << "' of '" << file
-                                                              << "': the file is corrupt (CRC-32C of the data 0x" << std::hex << crc
-                                                              << ", stored 0x" << stored << ")");
+  for (const std::string& e : errors) FORGE_CHECK(e.empty(), e);
+}
+
+void read_contiguous(hid_t file_id, hid_t ds, const std::string& name, void* out, size_t nbytes,
+                     const std::string& file) {
+  read_contiguous_all(file_id, {locate_contiguous(ds, name, out, nbytes, file)}, file);
 }
 
 }  // namespace forge::h5

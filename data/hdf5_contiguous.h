@@ -40,4 +40,20 @@ bool is_checked_contiguous(hid_t ds, hid_t mem_type);
 void read_contiguous(hid_t file_id, hid_t ds, const std::string& name, void* out, size_t nbytes,
                      const std::string& file_for_errors);
 
+// Many datasets at once: locate each (the HDF5 calls, on the calling thread),
+// then read them all with read_contiguous_all, which makes no HDF5 call and
+// spreads the datasets over the OpenMP threads (faulting in fresh memory,
+// copying and checksumming on one core while another waits for the disk).
+struct ContiguousRead {
+  std::string name;     // for errors
+  uint64_t offset = 0;  // of the data in the file
+  size_t nbytes = 0;
+  uint32_t crc32c = 0;  // the stored checksum
+  void* out = nullptr;  // nbytes of destination
+};
+ContiguousRead locate_contiguous(hid_t ds, const std::string& name, void* out, size_t nbytes,
+                                 const std::string& file_for_errors);
+// Errors as read_contiguous; with several bad datasets, the first in `jobs` is named.
+void read_contiguous_all(hid_t file_id, const std::vector<ContiguousRead>& jobs, const std::string& file_for_errors);
+
 }  // namespace forge::h5

@@ -108,7 +108,10 @@ void write_tensor(hid_t file_id, const std::string& path, const Tensor& t, const
 // Reads a float dataset into a new f32 tensor, verifying its checksum: a
 // version-2 dataset (contiguous + CRC-32C) with pread, a version-1 one (chunked
 // + Fletcher-32) through h5::read_nd. A dataset with neither checksum is an error.
-Tensor read_tensor(hid_t file_id, const std::string& path, const std::string& file, std::vector<unsigned char>& staging) {
+// With `deferred`, a version-2 dataset is only located: its read is appended
+// there for h5::read_contiguous_all, and the returned tensor is filled then.
+Tensor read_tensor(hid_t file_id, const std::string& path, const std::string& file, std::vector<unsigned char>& staging,
+                   std::vector<h5::ContiguousRead>* deferred = nullptr) {
   const Shape shape = h5::dataset_shape(file_id, path, file);
   h5::Handle ds(H5Dopen2(file_id, path.c_str(), H5P_DEFAULT), H5Dclose);
   FORGE_CHECK(ds.get() >= 0, "cannot open dataset '" << path << "' in '" << file << "': " << h5::error_message());
@@ -118,7 +121,8 @@ Tensor read_tensor(hid_t file_id, const std::string& path, const std::string& fi
   }
   Tensor t = Tensor::empty(shape, DType::f32);
   if (h5::is_checked_contiguous(ds, H5T_NATIVE_FLOAT)) {
-    h5::read_contiguous(file_id, ds, path, t.data_ptr(), t.nbytes(), file);
+    if (deferred) deferred->push_back(h5::locate_contiguous(ds, path, t.data_ptr(), t.nbytes(), file));
+    else h5::read_contiguous(file_id, ds, path, t.data_ptr(), t.nbytes(), file);
     return t;
   }
   h5::Handle dcpl(H5Dget_create_plist(ds), H5Pclose);
@@ -323,15 +327,20 @@ CheckpointContents load_checkpoint(const std::string& path, bool with_optimizer)
   c.recipe_yaml = std::move(m.recipe_yaml);
   c.state = m.state;
   std::vector<unsigned char> staging;
+  std::vector<h5::ContiguousRead> reads;  // located first, then read in parallel
   for (const std::string& name : member_names(f, "/model", path))
-    c.model.emplace_back(name, read_tensor(f, "/model/" + name, path, staging));
+    c.model.emplace_back(name, read_tensor(f, "/model/" + name, path, staging, &reads));
   if (with_optimizer) {
     c.optimizer_name = m.optimizer_name;
     c.optimizer_step_count = m.optimizer_step_count;
     c.optimizer_lr = m.optimizer_lr;
     for (const std::string& p : optimizer_paths(f, path))
-      c.optimizer_state.emplace(p.substr(std::strlen("/optim/")), read_tensor(f, p, path, staging));
+      c.optimizer_state.emplace(p.substr(std::strlen("/optim/")), read_tensor(f, p, path, staging, &reads));
   }
+  std::sort(reads.begin(), reads.end(), [](const h5::ContiguousRead& a, const h5::ContiguousRead& b) {
+    return a.offset < b.offset;
+  });
+  h5::read_contiguous_all(f, reads, path);
   return c;
 }
 

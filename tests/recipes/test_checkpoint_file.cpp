@@ -240,6 +240,59 @@ TEST(CheckpointFile, ContiguousCrc32cDatasets) {
   }
 }
 
+// Many datasets read at once (load_checkpoint's path): every one arrives intact,
+// and a corrupt one among them is named, whichever thread read it.
+TEST(CheckpointFile, ParallelContiguousReadsNameTheCorruptDataset) {
+  const fs::path dir = temp_dir("contiguous_all");
+  const std::string path = (dir / "c.h5").string();
+  Generator gen(9);
+  constexpr int kDatasets = 9;
+  std::vector<std::vector<float>> data(kDatasets);
+  {
+    h5::Handle f = h5::create_file(path);
+    for (int i = 0; i < kDatasets; ++i) {
+      data[i].resize(static_cast<size_t>(1000 * (i + 1) + 3));
+      for (float& x : data[i]) x = static_cast<float>(gen.next_normal());
+      h5::write_contiguous(f, f, "d" + std::to_string(i), H5T_IEEE_F32LE, data[i].data(),
+                           {static_cast<int64_t>(data[i].size())}, path);
+    }
+  }
+  auto read_all = [&](std::vector<std::vector<float>>& back) {
+    h5::Handle f = h5::open_file_readonly(path);
+    std::vector<h5::ContiguousRead> jobs;
+    for (int i = 0; i < kDatasets; ++i) {
+      back[i].assign(data[i].size(), 0.0f);
+      h5::Handle ds(H5Dopen2(f, ("d" + std::to_string(i)).c_str(), H5P_DEFAULT), H5Dclose);
+      jobs.push_back(h5::locate_contiguous(ds, "d" + std::to_string(i), back[i].data(),
+                                           back[i].size() * sizeof(float), path));
+    }
+    h5::read_contiguous_all(f, jobs, path);
+  };
+  std::vector<std::vector<float>> back(kDatasets);
+  read_all(back);
+  EXPECT_EQ(back, data);
+  haddr_t addr = 0;
+  {
+    h5::Handle f = h5::open_file_readonly(path);
+    h5::Handle ds(H5Dopen2(f, "d6", H5P_DEFAULT), H5Dclose);
+    addr = H5Dget_offset(ds);
+  }
+  {
+    std::fstream io(path, std::ios::in | std::ios::out | std::ios::binary);
+    io.seekg(static_cast<std::streamoff>(addr + 100));
+    char c = 0;
+    io.read(&c, 1);
+    io.seekp(static_cast<std::streamoff>(addr + 100));
+    io.put(static_cast<char>(c ^ 0x10));
+  }
+  try {
+    read_all(back);
+    FAIL() << "expected a checksum error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("checksum mismatch in dataset 'd6'"), std::string::npos) << e.what();
+  }
+}
+
 // Rewrites every tensor of a (format-2) checkpoint the way format 1 stored it
 // (chunked, Fletcher-32) and marks the file version 1.
 void downgrade_to_format1(const std::string& path, const CheckpointContents& c) {
