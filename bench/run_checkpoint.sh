@@ -5,12 +5,15 @@
 # sides see the same disk weather:
 #   forge: save_checkpoint of a GPT-2 124M model + AdamW state (~1.5 GB), ending
 #          with fsync of the file and its directory; then load_checkpoint after
-#          dropping the file from the page cache ("cold") and again ("warm");
+#          dropping the file from the page cache ("cold"), once more from disk
+#          into reused memory ("cold_again", see bench_checkpoint.cpp: a fresh
+#          VM's first touch of memory), and from the page cache ("warm");
 #   dd:    dd if=<forge's checkpoint, in the page cache> of=FILE bs=64M conv=fsync
 #          (the same bytes: zeros from /dev/zero are not a fair baseline, a
 #          virtual disk may store them as holes and read them back without I/O);
 #          then dd if=FILE of=/dev/null bs=64M, cold (after dd iflag=nocache count=0,
-#          the same posix_fadvise DONTNEED forge's bench uses) and warm.
+#          the same posix_fadvise DONTNEED forge's bench uses; compared with both
+#          forge cold loads) and warm.
 # Prints each run, then a Markdown table: median MB/s of each side and the
 # median of the per-repeat ratios forge/dd (the figure the >= 50% goal is about).
 #
@@ -51,7 +54,7 @@ for ((r = 1; r <= REPEATS; r++)); do
   (( r == 1 )) && echo "$out" | grep '^#'
   echo "$out" | grep '^BENCH' | sed "s/^/run $r forge /"
   bytes=$(echo "$out" | awk '/op=save/ {for (i = 1; i <= NF; i++) if ($i ~ /^bytes=/) {sub("bytes=", "", $i); print $i}}')
-  for op in save load_cold load_warm; do
+  for op in save load_cold load_cold_again load_warm; do
     s=$(echo "$out" | awk -v op="op=$op" '$2 == op {for (i = 1; i <= NF; i++) if ($i ~ /^seconds=/) {sub("seconds=", "", $i); print $i}}')
     echo "$r forge $op $bytes $s" >> "$results"
   done
@@ -63,6 +66,7 @@ for ((r = 1; r <= REPEATS; r++)); do
   dd if="$DIR/dd.bin" iflag=nocache count=0 status=none
   s=$(dd if="$DIR/dd.bin" of=/dev/null bs=64M 2>&1 | dd_seconds)
   echo "$r dd load_cold $bytes $s" >> "$results"
+  echo "$r dd load_cold_again $bytes $s" >> "$results"  # dd has no first touch of fresh memory
   s=$(dd if="$DIR/dd.bin" of=/dev/null bs=64M 2>&1 | dd_seconds)
   echo "$r dd load_warm $bytes $s" >> "$results"
   rm -f "$DIR/dd.bin"
@@ -73,7 +77,7 @@ echo
 echo "| op | forge MB/s (median) | dd MB/s (median) | forge / dd (median of per-run ratios) |"
 echo "|---|---|---|---|"
 median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-for op in save load_cold load_warm; do
+for op in save load_cold load_cold_again load_warm; do
   f=$(awk -v op="$op" '$2 == "forge" && $3 == op {print $4 / $5 / 1e6}' "$results" | median)
   d=$(awk -v op="$op" '$2 == "dd" && $3 == op {print $4 / $5 / 1e6}' "$results" | median)
   ratio=$(awk -v op="$op" '$3 == op {t[$1 " " $2] = $5} END {for (k in t) {split(k, a, " "); if (a[2] == "forge") print t[a[1] " dd"] / t[k]}}' "$results" | median)
