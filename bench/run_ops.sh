@@ -14,6 +14,7 @@
 #   BUILD_DIR=build-bench         CMake build directory (relative to the repo root)
 #   OUT_DIR=$BUILD_DIR/bench-results   where raw outputs go
 #   PYTHON=/usr/bin/python3       a python with torch (Debian's)
+#   TORCH_CORE=<auto>             OPENBLAS_CORETYPE for PyTorch (default: what forge picks)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -37,7 +38,11 @@ export OMP_NUM_THREADS="$THREADS"
 # ---- environment -----------------------------------------------------------
 echo "# date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "# cpu: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores visible"
-echo "# threads: $THREADS; OPENBLAS_CORETYPE in environment: ${OPENBLAS_CORETYPE:-(unset)}"
+# PyTorch gets the OpenBLAS core type forge picks for itself (common/runtime.cpp):
+# with the environment's OPENBLAS_CORETYPE=Haswell it would run at half speed
+# on an AVX-512 CPU, and OpenBLAS 0.3.21 does not recognise Zen 5 by itself.
+TORCH_CORE="${TORCH_CORE-$(grep -q avx512_bf16 /proc/cpuinfo && echo Cooperlake || (grep -q avx512f /proc/cpuinfo && echo SkylakeX) || echo "${OPENBLAS_CORETYPE:-}")}"
+echo "# threads: $THREADS; OPENBLAS_CORETYPE in environment: ${OPENBLAS_CORETYPE:-(unset)}; torch runs with OPENBLAS_CORETYPE=${TORCH_CORE:-(unset)}"
 echo "# forge: git $(git -C "$ROOT" rev-parse --short HEAD), build $BUILD_DIR (Release, -march=native)"
 echo "# torch: $("$PYTHON" -c 'import torch; print(torch.__version__)') via $PYTHON"
 cpu_busy_percent() {  # share of all CPUs busy over the next second, from /proc/stat
@@ -79,7 +84,7 @@ for rep in $(seq 1 "$REPEATS"); do
     run_with_policy "$policy" "$OUT_DIR/forge_${policy}_$rep.txt" "$BUILD_DIR/bench/bench_ops" "$@" ||
       echo "# bench_ops reported failures (see above); those cases show n/a" >&2
     echo "# [$rep/$REPEATS] torch, OMP_WAIT_POLICY=$policy (CPU busy before: $(cpu_busy_percent)%) ..." >&2
-    run_with_policy "$policy" "$OUT_DIR/torch_${policy}_$rep.txt" "$PYTHON" "$ROOT/bench/bench_ops_torch.py" \
+    OPENBLAS_CORETYPE="$TORCH_CORE" run_with_policy "$policy" "$OUT_DIR/torch_${policy}_$rep.txt" "$PYTHON" "$ROOT/bench/bench_ops_torch.py" \
       --threads "$THREADS" "$@" || echo "# bench_ops_torch.py failed" >&2
   done
 done

@@ -73,7 +73,10 @@ void expect_cache_matches_recompute(const std::string& preset) {
   for (int64_t b = 0; b < B; ++b)
     for (int64_t t = 0; t < T; ++t)
       for (int64_t v = 0; v < V; ++v)
-        ASSERT_NEAR(cached[(b * T + t) * V + v], full[(b * T + t) * V + v], 1e-5)
+        // fp32 through the whole model, the cached path summing attention in other
+        // tiles: a few ulps of the logits (|logit| ~ 1) per layer. A wrong position
+        // or a stale cache entry moves logits by ~0.1.
+        ASSERT_NEAR(cached[(b * T + t) * V + v], full[(b * T + t) * V + v], 5e-5)
             << preset << " row " << b << " position " << t << " token " << v;
 }
 
