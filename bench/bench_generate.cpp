@@ -4,8 +4,10 @@
 // position per step) and once recomputing the whole sequence each step, checks
 // both produced the same tokens, and prints one line per mode:
 //   BENCH generate model=<preset> cache=<on|off> prompt=<P> new=<N> s=<seconds> tokens_per_s=<N/s> threads=<n>
+// `--recompute off` runs only the cached mode (recomputation is O(N^2) in the
+// sequence and takes minutes at a few hundred new tokens on one thread).
 //
-// Usage: bench_generate [--preset gpt2-124m] [--prompt 32] [--new 96]
+// Usage: bench_generate [--preset gpt2-124m] [--prompt 32] [--new 96] [--recompute on|off]
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -23,11 +25,16 @@ int main(int argc, char** argv) {
   runtime::init(argc, argv);
   std::string preset = "gpt2-124m";
   int64_t prompt_len = 32, new_tokens = 96;
+  bool recompute = true;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
     if (k == "--preset") preset = v;
     else if (k == "--prompt") prompt_len = std::stoll(v);
     else if (k == "--new") new_tokens = std::stoll(v);
+    else if (k == "--recompute") {
+      FORGE_CHECK(v == "on" || v == "off", "bench_generate: --recompute takes on or off, got " << v);
+      recompute = v == "on";
+    }
     else FORGE_THROW("bench_generate: unknown argument " << k);
   }
   const nn::ModelConfig config = nn::preset(preset);
@@ -43,6 +50,7 @@ int main(int argc, char** argv) {
   std::vector<int64_t> reference;
   const char* threads = std::getenv("OMP_NUM_THREADS");
   for (bool cache : {true, false}) {
+    if (!cache && !recompute) break;
     o.use_cache = cache;
     const auto t0 = std::chrono::steady_clock::now();
     const std::vector<int64_t> out = nn::generate(model, prompt, o);
