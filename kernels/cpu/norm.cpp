@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <tuple>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/cpu/dispatch.h"
@@ -17,9 +19,40 @@ namespace {
 constexpr int64_t kParallelWork = 16384;
 // Fixed number of row chunks for the deterministic dweight/dbias reduction.
 constexpr int64_t kReduceChunks = 32;
-// Independent partial sums per row reduction (one AVX-512 register of floats).
-constexpr int64_t kLanes = 16;
+// Row sums accumulate in one 64-byte vector of lanes (an AVX-512 register, or
+// two AVX2 ones), through the GCC/Clang vector extension.
+constexpr int64_t kLaneBytes = 64;
+template <typename A>
+using lane_vec __attribute__((vector_size(kLaneBytes))) = A;
 
+// The next kLaneBytes / sizeof(A) elements of p, converted to A.
+template <typename A, typename T>
+inline lane_vec<A> load_lanes(const T* p) {
+  lane_vec<A> v;
+  if constexpr (std::is_same_v<A, T>) {
+    std::memcpy(&v, p, sizeof(v));
+  } else {
+    A tmp[kLaneBytes / sizeof(A)];
+    for (size_t j = 0; j < kLaneBytes / sizeof(A); ++j) tmp[j] = convert<A>(p[j]);
+    std::memcpy(&v, tmp, sizeof(v));
+  }
+  return v;
+}
+
+
+// sum over c of f(x[c]) for a row of C elements converted to A: vector lanes
+// (fv on lane_vec<A>), then the tail (fs on A), in a fixed order.
+template <typename A, typename T, typename FV, typename FS>
+inline A row_sum(const T* x, int64_t C, FV fv, FS fs) {
+  constexpr int64_t VL = kLaneBytes / sizeof(A);
+  lane_vec<A> acc{};
+  int64_t c = 0;
+  for (; c + VL <= C; c += VL) acc += fv(load_lanes<A>(x + c));
+  A s = 0;
+  for (; c < C; ++c) s += fs(convert<A>(x[c]));
+  for (int64_t j = 0; j < VL; ++j) s += acc[j];
+  return s;
+}
 
 // ---- LayerNorm ---------------------------------------------------------------
 
@@ -32,16 +65,10 @@ void layer_norm_fwd(const T* x, const T* w, const T* b, T* y, acc_t<T>* mean, ac
   for (int64_t r = 0; r < rows; ++r) {
     const T* __restrict xr = x + r * C;
     T* __restrict yr = y + r * C;
-    A s = 0;
-#pragma omp simd reduction(+ : s)
-    for (int64_t c = 0; c < C; ++c) s += convert<A>(xr[c]);
+    A s = row_sum<A>(xr, C, [](lane_vec<A> x) { return x; }, [](A x) { return x; });
     const A m = s * inv_c;
-    A v = 0;
-#pragma omp simd reduction(+ : v)
-    for (int64_t c = 0; c < C; ++c) {
-      const A d = convert<A>(xr[c]) - m;
-      v += d * d;
-    }
+    const A v = row_sum<A>(
+        xr, C, [m](lane_vec<A> x) { return (x - m) * (x - m); }, [m](A x) { return (x - m) * (x - m); });
     const A rs = A(1) / std::sqrt(v * inv_c + static_cast<A>(eps));
     mean[r] = m;
     rstd[r] = rs;
@@ -54,29 +81,39 @@ void layer_norm_fwd(const T* x, const T* w, const T* b, T* y, acc_t<T>* mean, ac
   }
 }
 
-// Splits rows into chunks, runs body(chunk, r0, r1, partial_w, partial_b) in
-// parallel with zeroed per-chunk partial buffers of C values each, then sums
-// the partials in chunk order into dw/db (either may be null).
+// Splits rows into chunks, runs body(r0, r1, partial_w, partial_b) on each
+// (the body zeroes its partial buffers of C values each), then sums the
+// partials in chunk order into dw/db (either may be null). One parallel region
+// for both phases: waking the threads twice cost more than the work at GPT-2
+// sizes. The partials live in a buffer the calling thread keeps.
 template <typename T, typename Body>
 void chunked_row_reduce(int64_t rows, int64_t C, T* dw, T* db, Body&& body) {
   using A = acc_t<T>;
   const int64_t chunks = std::max<int64_t>(1, std::min(rows, kReduceChunks));
-  std::vector<A> pw(dw ? static_cast<size_t>(chunks * C) : 0), pb(db ? static_cast<size_t>(chunks * C) : 0);
-#pragma omp parallel for schedule(static) if (rows * C > kParallelWork)
-  for (int64_t k = 0; k < chunks; ++k) {
-    const int64_t r0 = rows * k / chunks, r1 = rows * (k + 1) / chunks;
-    body(r0, r1, dw ? pw.data() + k * C : nullptr, db ? pb.data() + k * C : nullptr);
-  }
-  if (!dw && !db) return;
-#pragma omp parallel for schedule(static) if (chunks * C > kParallelWork)
-  for (int64_t c = 0; c < C; ++c) {
-    A sw = 0, sb = 0;
+  thread_local std::vector<A> partials;
+  const size_t need = static_cast<size_t>(chunks * C) * ((dw ? 1 : 0) + (db ? 1 : 0));
+  if (partials.size() < need) partials.resize(need);
+  A* pw = dw ? partials.data() : nullptr;
+  A* pb = db ? partials.data() + (dw ? chunks * C : 0) : nullptr;
+#pragma omp parallel if (rows * C > kParallelWork)
+  {
+#pragma omp for schedule(static)
     for (int64_t k = 0; k < chunks; ++k) {
-      if (dw) sw += pw[k * C + c];
-      if (db) sb += pb[k * C + c];
+      const int64_t r0 = rows * k / chunks, r1 = rows * (k + 1) / chunks;
+      body(r0, r1, pw ? pw + k * C : nullptr, pb ? pb + k * C : nullptr);
     }
-    if (dw) dw[c] = convert<T>(sw);
-    if (db) db[c] = convert<T>(sb);
+    if (dw || db) {
+#pragma omp for schedule(static)
+      for (int64_t c = 0; c < C; ++c) {
+        A sw = 0, sb = 0;
+        for (int64_t k = 0; k < chunks; ++k) {
+          if (pw) sw += pw[k * C + c];
+          if (pb) sb += pb[k * C + c];
+        }
+        if (dw) dw[c] = convert<T>(sw);
+        if (db) db[c] = convert<T>(sb);
+      }
+    }
   }
 }
 
@@ -99,33 +136,31 @@ void layer_norm_bwd(const T* dy, const T* x, const T* w, const acc_t<T>* mean, c
       const A m = mean[r], rs = rstd[r];
       // One pass: xhat, the two row sums and the dweight/dbias partials.
       // dxhat = dy * w; dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)).
-      // The sums run in kLanes independent lanes (a fixed summation order the
-      // compiler vectorises without reassociating; `omp simd reduction` made
-      // GCC spill the partial sums to the stack).
-      A l1[kLanes] = {}, l2[kLanes] = {};
+      // The sums run in vector-register lanes (a fixed summation order the
+      // compiler keeps in registers; `omp simd reduction` and lane arrays made
+      // GCC keep the partial sums on the stack).
+      using V = lane_vec<A>;
+      constexpr int64_t VL = kLaneBytes / sizeof(A);
+      V l1{}, l2{};
       int64_t c0 = 0;
-      for (; c0 + kLanes <= C; c0 += kLanes) {
-        for (int64_t j = 0; j < kLanes; ++j) {
-          const int64_t c = c0 + j;
-          const A gy = convert<A>(gr[c]);
-          A g = gy;
-          if constexpr (HasW) g *= convert<A>(w[c]);
-          const A h = (convert<A>(xr[c]) - m) * rs;
-          xh[c] = h;
-          l1[j] += g;
-          l2[j] += g * h;
-        }
+      for (; c0 + VL <= C; c0 += VL) {
+        V g = load_lanes<A>(gr + c0);
+        if constexpr (HasW) g *= load_lanes<A>(w + c0);
+        const V h = (load_lanes<A>(xr + c0) - m) * rs;
+        std::memcpy(xh + c0, &h, sizeof(V));
+        l1 += g;
+        l2 += g * h;
       }
+      A s1 = 0, s2 = 0;  // the tail has its own sums, so l1/l2 can stay in registers
       for (int64_t c = c0; c < C; ++c) {
         A g = convert<A>(gr[c]);
         if constexpr (HasW) g *= convert<A>(w[c]);
         const A h = (convert<A>(xr[c]) - m) * rs;
         xh[c] = h;
-        l1[0] += g;
-        l2[0] += g * h;
+        s1 += g;
+        s2 += g * h;
       }
-      A s1 = 0, s2 = 0;
-      for (int64_t j = 0; j < kLanes; ++j) {
+      for (int64_t j = 0; j < VL; ++j) {
         s1 += l1[j];
         s2 += l2[j];
       }
@@ -159,12 +194,7 @@ void rms_norm_fwd(const T* x, const T* w, T* y, acc_t<T>* rstd, int64_t rows, in
   for (int64_t r = 0; r < rows; ++r) {
     const T* __restrict xr = x + r * C;
     T* __restrict yr = y + r * C;
-    A ss = 0;
-#pragma omp simd reduction(+ : ss)
-    for (int64_t c = 0; c < C; ++c) {
-      const A v = convert<A>(xr[c]);
-      ss += v * v;
-    }
+    const A ss = row_sum<A>(xr, C, [](lane_vec<A> x) { return x * x; }, [](A x) { return x * x; });
     const A rs = A(1) / std::sqrt(ss * inv_c + static_cast<A>(eps));
     rstd[r] = rs;
     for (int64_t c = 0; c < C; ++c) {
@@ -187,13 +217,23 @@ void rms_norm_bwd(const T* dy, const T* x, const T* w, const acc_t<T>* rstd, T* 
       T* __restrict dxr = dx + r * C;
       const A rs = rstd[r];
       // dxhat = dy * w; dx = rstd * (dxhat - xhat * mean(dxhat * xhat)).
-      A s2 = 0;
-#pragma omp simd reduction(+ : s2)
-      for (int64_t c = 0; c < C; ++c) {
+      // Lane sums as in layer_norm_bwd.
+      using V = lane_vec<A>;
+      constexpr int64_t VL = kLaneBytes / sizeof(A);
+      V l2{};
+      int64_t c0 = 0;
+      for (; c0 + VL <= C; c0 += VL) {
+        V g = load_lanes<A>(gr + c0);
+        if constexpr (HasW) g *= load_lanes<A>(w + c0);
+        l2 += g * load_lanes<A>(xr + c0) * rs;
+      }
+      A s2 = 0;  // the tail has its own sum, so l2 can stay in registers
+      for (int64_t c = c0; c < C; ++c) {
         A g = convert<A>(gr[c]);
         if constexpr (HasW) g *= convert<A>(w[c]);
         s2 += g * convert<A>(xr[c]) * rs;
       }
+      for (int64_t j = 0; j < VL; ++j) s2 += l2[j];
       s2 *= inv_c;
       for (int64_t c = 0; c < C; ++c) {
         A g = convert<A>(gr[c]);
