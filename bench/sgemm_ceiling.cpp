@@ -1,12 +1,13 @@
 // sgemm_ceiling: the GEMM speed this machine's OpenBLAS reaches at GPT-2 124M
 // shapes, i.e. the ceiling forge's GEMM-bound ops (linear, matmul) are judged by.
 //
-// For M = B*T = 1024 rows and each (K, N) of the model's projections it prints
+// For M = B*T = 1024 rows and each (K, N) of the model's projections (or, with
+// --shapes baby, M = 4096 and the nanoGPT baby model's, C = 384) it prints
 // GFLOP/s (2*M*N*K / best time of a few runs) for: sgemm with B stored (K, N)
 // ("nn"), sgemm with B stored (N, K) as linear passes nn.Linear weights ("nt"),
 // and forge's bf16 GEMM in the linear layout (bf16 -> fp32 conversion + sgemm,
 // see kernels/cpu/gemm.h). Run by hand:
-//   build/bench/sgemm_ceiling [--threads N] [--runs R]
+//   build/bench/sgemm_ceiling [--threads N] [--runs R] [--shapes gpt2|baby]
 // On a shared machine wall time suffers from other load (printed from
 // /proc/loadavg); the "cpu" column divides the FLOPs by the process CPU time
 // per thread of the nt run, an estimate of the unloaded rate (an upper bound:
@@ -17,6 +18,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -66,9 +68,11 @@ Timing best_time(int runs, Fn&& fn) {
 int main(int argc, char** argv) {
   forge::runtime::init(argc, argv);
   int threads = 2, runs = 5;
+  bool baby = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--threads") == 0) threads = std::atoi(argv[i + 1]);
     else if (std::strcmp(argv[i], "--runs") == 0) runs = std::atoi(argv[i + 1]);
+    else if (std::strcmp(argv[i], "--shapes") == 0) baby = std::strcmp(argv[i + 1], "baby") == 0;
   }
   omp_set_num_threads(threads);
   const char* env_core = std::getenv("OPENBLAS_CORETYPE");
@@ -80,13 +84,17 @@ int main(int argc, char** argv) {
     if (std::fgets(line, sizeof line, f)) std::printf("load average at start: %s", line);
     std::fclose(f);
   }
-  const int64_t M = 1024;
-  const int64_t shapes[][2] = {{768, 2304}, {768, 768}, {768, 3072}, {3072, 768}, {768, 50257}};
+  // (M, K, N) of the linears of a training step: GPT-2 124M at B*T = 1024, or
+  // the nanoGPT "baby" model (C = 384) at B*T = 16*256 = 4096.
+  const std::vector<std::array<int64_t, 3>> shapes =
+      baby ? std::vector<std::array<int64_t, 3>>{{4096, 384, 1152}, {4096, 384, 384}, {4096, 384, 1536}, {4096, 1536, 384}}
+           : std::vector<std::array<int64_t, 3>>{
+                 {1024, 768, 2304}, {1024, 768, 768}, {1024, 768, 3072}, {1024, 3072, 768}, {1024, 768, 50257}};
   std::printf("%6s %6s %6s %12s %12s %12s %12s\n", "M", "K", "N", "nn GFLOP/s", "nt GFLOP/s", "nt cpu", "bf16 nt");
   std::mt19937 gen(0);
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
   for (const auto& s : shapes) {
-    const int64_t K = s[0], N = s[1];
+    const int64_t M = s[0], K = s[1], N = s[2];
     std::vector<float> a(M * K), b(K * N), c(M * N);
     for (float& v : a) v = dist(gen);
     for (float& v : b) v = dist(gen);
