@@ -26,12 +26,6 @@ namespace forge::recipes {
 std::unique_ptr<nn::TransformerLM> model_from_checkpoint(const CheckpointContents& contents,
                                                          const std::string& origin);
 
-// Copies `weights` (name -> tensor) into `model`'s parameters; every parameter
-// must be present with its shape and no weight may be unknown. `origin` names
-// the source in error messages (e.g. the checkpoint's path).
-void load_weights(nn::TransformerLM& model, const std::vector<std::pair<std::string, Tensor>>& weights,
-                  const std::string& origin);
-
 // The recipe's data.tokenizer, or "" when the checkpoint holds no recipe text or
 // the recipe names no tokenizer. `origin` names the checkpoint in errors.
 std::string tokenizer_of_checkpoint(const CheckpointContents& contents, const std::string& origin);

@@ -62,10 +62,10 @@ InitFromReport apply_weights(nn::Module& module, const NamedWeights& weights, bo
   const bool names_differ = !missing.empty() || !extra.empty();
   if (!shape_errors.empty() || (strict && names_differ)) {
     std::ostringstream os;
-    os << "init_from '" << origin << "' does not match the model:";
+    os << "'" << origin << "' does not match the model:";
     for (const auto* list : {&shape_errors, &missing, &extra})
       for (const std::string& line : *list) os << "\n  " << line;
-    if (shape_errors.empty()) os << "\n(init_from.strict=false loads the matching names and skips these)";
+    if (shape_errors.empty()) os << "\n(in a recipe, init_from.strict=false loads the matching names and skips these)";
     FORGE_THROW(os.str());
   }
 
@@ -76,7 +76,7 @@ InitFromReport apply_weights(nn::Module& module, const NamedWeights& weights, bo
     if (it == by_name.end()) continue;
     const Tensor& src = *it->second;
     FORGE_CHECK(src.dtype() == DType::f32 && p.dtype() == DType::f32 && p.is_contiguous() && p.device().is_cpu(),
-                "init_from '" << origin << "': '" << name << "' must be f32 (got " << src.str() << " into " << p.str() << ")");
+                "'" << origin << "': '" << name << "' must be f32 (got " << src.str() << " into " << p.str() << ")");
     const Tensor c = src.is_contiguous() ? src : src.contiguous();
     std::memcpy(p.data_ptr(), c.data_ptr(), p.nbytes());
     report.loaded.push_back(name);
