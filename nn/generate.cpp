@@ -109,6 +109,7 @@ std::vector<int64_t> generate(const TransformerLM& model, const std::vector<int6
   NoGradGuard no_grad;
   Generator gen(options.seed);
   KVCache cache;
+  cache.reserve = P + options.max_new_tokens;  // the buffers are allocated once, never grown
   ForwardContext ctx;
   ctx.training = false;
   if (options.use_cache) ctx.cache = &cache;

@@ -1,9 +1,11 @@
 // GPT-2 / Llama blocks and the language model (see transformer.h).
 #include "nn/transformer.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "autograd/checkpoint.h"
+#include "autograd/grad_mode.h"
 #include "autograd/ops.h"
 
 namespace forge::nn {
@@ -100,26 +102,66 @@ Tensor CausalSelfAttention::attend(const Tensor& q, const Tensor& k_new, const T
     cache.keys.resize(config_.n_layer);
     cache.values.resize(config_.n_layer);
   }
+  const int64_t past = cache.length, t = q.size(2), L = past + t;
   Tensor& ck = cache.keys[layer_index_];
   Tensor& cv = cache.values[layer_index_];
-  ck = ck.defined() ? ops::concat({ck, k_new}, 2) : k_new.contiguous();
-  cv = cv.defined() ? ops::concat({cv, v_new}, 2) : v_new.contiguous();
-  if (ck.size(2) == q.size(2)) return ops::attention(q, ck, cv);  // prefill: plain causal attention
+  ensure_capacity(ck, k_new, past, L, cache.reserve);
+  ensure_capacity(cv, v_new, past, L, cache.reserve);
+  {
+    NoGradGuard no_grad;  // raw copies into the buffers: the cache carries no gradient
+    ops::copy_(ck.narrow(2, past, t), k_new);
+    ops::copy_(cv.narrow(2, past, t), v_new);
+  }
+  if (past == 0) return ops::attention(q, k_new, v_new);  // prefill: plain causal attention
   // New tokens t attend to every cached position and causally among themselves:
   // key s is visible to new token t when s <= past + t.
-  const int64_t B = q.size(0), H = q.size(1), t = q.size(2), D = q.size(3), L = ck.size(2);
-  const int64_t Hkv = ck.size(1), group = H / Hkv, past = L - t;
-  auto repeat_kv = [&](const Tensor& x) {  // (B, Hkv, L, D) -> (B, H, L, D)
-    return group == 1 ? x : x.reshape({B, Hkv, 1, L, D}).expand({B, Hkv, group, L, D}).reshape({B, H, L, D});
-  };
-  Tensor scores = ops::mul_scalar(ops::matmul(q, repeat_kv(ck).transpose(2, 3)), 1.0 / std::sqrt(double(D)));
+  // The keys and values are (B, Hkv, L, D) views of the buffers (row stride D,
+  // batch/head strides over the capacity): matmul hands them, and keys^T, to
+  // BLAS in place, so a step reads the cache once and copies none of it.
+  const int64_t B = q.size(0), H = q.size(1), D = q.size(3), Hkv = ck.size(1), group = H / Hkv;
+  const Tensor keys = ck.narrow(2, 0, L), values = cv.narrow(2, 0, L);
+  // Grouped-query attention: the `group` query heads of kv head j are heads
+  // j*group .. j*group+group-1, consecutive in q, so they fold into the rows of
+  // one product per kv head instead of repeating the keys per query head.
+  // (q is small: the reshape copies only q, and only when it is strided.)
+  const Tensor qg = group == 1 ? q : q.reshape({B, Hkv, group * t, D});  // (B, Hkv, group*t, D)
+  Tensor scores = ops::mul_scalar(ops::matmul(qg, keys.transpose(2, 3)), 1.0 / std::sqrt(double(D)));
   if (t > 1) {
     std::vector<int64_t> mask(static_cast<size_t>(t * L));
     for (int64_t i = 0; i < t; ++i)
       for (int64_t s = 0; s < L; ++s) mask[i * L + s] = s > past + i;
-    scores = ops::masked_fill(scores, Tensor::from_vector(mask, {t, L}, DType::u8), -1e30);
+    // scores is a fresh contiguous (B, Hkv, group*t, L): the (B, H, t, L) reshape is a view.
+    scores = ops::masked_fill(scores.reshape({B, H, t, L}), Tensor::from_vector(mask, {t, L}, DType::u8), -1e30)
+                 .reshape({B, Hkv, group * t, L});
   }
-  return ops::matmul(ops::softmax(scores, -1), repeat_kv(cv));  // (B, H, t, D)
+  Tensor y = ops::matmul(ops::softmax(scores, -1), values);  // (B, Hkv, group*t, D)
+  return group == 1 ? y : y.reshape({B, H, t, D});
+}
+
+void CausalSelfAttention::ensure_capacity(Tensor& buffer, const Tensor& like, int64_t keep, int64_t needed,
+                                          int64_t reserve) const {
+  const int64_t B = like.size(0), Hkv = like.size(1), D = like.size(3);
+  const bool fits = buffer.defined() && buffer.size(0) == B && buffer.size(1) == Hkv && buffer.size(3) == D &&
+                    buffer.dtype() == like.dtype() && buffer.device() == like.device();
+  if (keep > 0)
+    FORGE_CHECK(fits, "KV cache: layer " << layer_index_ << " holds " << keep << " positions but its buffer "
+                                         << (buffer.defined() ? shape_str(buffer.shape()) : std::string("is empty"))
+                                         << " does not match the new keys " << shape_str(like.shape())
+                                         << " (batch, heads, head dim and dtype must stay the same within a "
+                                            "sequence; set length = 0 to start a new one)");
+  const int64_t capacity = fits ? buffer.size(2) : 0;
+  if (needed <= capacity) return;
+  // Geometric growth, at least to `needed`; within block_size (or the reserve)
+  // no further than that, since a sequence normally stops there. Beyond it
+  // (Llama may run past block_size) doubling goes on.
+  constexpr int64_t kMinCapacity = 16;
+  const int64_t limit = std::max(config_.block_size, reserve);
+  int64_t grown = std::max({2 * capacity, kMinCapacity, reserve});
+  if (needed <= limit) grown = std::min(grown, limit);
+  grown = std::max(grown, needed);
+  Tensor fresh = Tensor::empty({B, Hkv, grown, D}, like.dtype(), like.device());  // positions >= length are never read
+  if (keep > 0) ops::copy_(fresh.narrow(2, 0, keep), buffer.narrow(2, 0, keep));
+  buffer = fresh;
 }
 
 MLP::MLP(const ModelConfig& c, Generator& gen, const GroupPtr& tp) : config_(c) {

@@ -35,9 +35,23 @@ class Container : public Module {
 };
 
 // Keys and values of past positions, per layer, for incremental decoding.
+// Each layer's keys and values live in a preallocated (B, Hkv, capacity, D)
+// buffer: a forward with t new tokens copies their keys and values in at
+// positions [length, length + t) and attention reads the first length + t
+// positions as a view. A buffer that is too small is replaced by one of double
+// the capacity (at least what is needed, at most block_size while the sequence
+// fits in it), so growth costs O(L) copies over a whole generation.
+// TransformerLM::forward advances `length` by t (on the last pipeline stage).
+// Setting length = 0 starts a new sequence in the same buffers.
 struct KVCache {
-  std::vector<Tensor> keys, values;  // per layer: (B, Hkv, L, D)
+  std::vector<Tensor> keys, values;  // per layer: (B, Hkv, capacity, D); positions [0, length) are valid
   int64_t length = 0;                // positions already cached
+  int64_t reserve = 0;               // first allocation holds at least this many positions (0: grow as needed)
+
+  // Positions a layer's buffers hold before they must grow (0 before the first forward).
+  int64_t capacity(int64_t layer = 0) const {
+    return layer < static_cast<int64_t>(keys.size()) && keys[layer].defined() ? keys[layer].size(2) : 0;
+  }
 };
 
 struct ForwardContext {
@@ -64,6 +78,9 @@ class CausalSelfAttention : public Module {
  private:
   // q: (B, H, t, D), k/v: (B, Hkv, t, D) of the new tokens -> (B, H, t, D), using the cache.
   Tensor attend(const Tensor& q, const Tensor& k, const Tensor& v, const ForwardContext& ctx) const;
+  // Makes `buffer` a (B, Hkv, capacity, D) cache buffer for keys or values like
+  // `like` with capacity >= needed, keeping its first `keep` positions.
+  void ensure_capacity(Tensor& buffer, const Tensor& like, int64_t keep, int64_t needed, int64_t reserve) const;
 
   ModelConfig config_;
   int64_t layer_index_;

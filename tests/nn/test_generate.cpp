@@ -5,9 +5,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 
 #include "autograd/grad_mode.h"
 #include "autograd/ops.h"
+#include "common/error.h"
 #include "nn/generate.h"
 
 namespace forge {
@@ -31,8 +33,9 @@ std::vector<int64_t> random_ids(int64_t n, int64_t vocab, uint64_t seed) {
 }
 
 // Logits (B, T, V) of `ids` (B, T) fed through the cache in chunks of the given sizes.
+// `capacities`, when given, receives the layer-0 buffer capacity after each chunk.
 std::vector<float> cached_logits(const nn::TransformerLM& model, const std::vector<int64_t>& ids, int64_t B,
-                                 const std::vector<int64_t>& chunks) {
+                                 const std::vector<int64_t>& chunks, std::vector<int64_t>* capacities = nullptr) {
   NoGradGuard no_grad;
   const int64_t T = static_cast<int64_t>(ids.size()) / B, V = model.config().vocab_size;
   nn::KVCache cache;
@@ -48,6 +51,8 @@ std::vector<float> cached_logits(const nn::TransformerLM& model, const std::vect
       std::copy(l.begin() + b * n * V, l.begin() + (b + 1) * n * V, out.begin() + (b * T + start) * V);
     start += n;
     EXPECT_EQ(cache.length, start);
+    EXPECT_GE(cache.capacity(0), start);
+    if (capacities) capacities->push_back(cache.capacity(0));
   }
   EXPECT_EQ(start, T);
   return out;
@@ -94,6 +99,109 @@ TEST(Generate, KvCacheOneTokenAtATimeFromTheStart) {
   }
   const std::vector<float> cached = cached_logits(*model, ids, 1, std::vector<int64_t>(T, 1));
   for (size_t i = 0; i < full.size(); ++i) ASSERT_NEAR(cached[i], full[i], 1e-5) << i;
+}
+
+// A decode longer than the cache's first allocation: the buffers grow (at
+// least twice) while decoding and the logits still match recomputation.
+void expect_long_decode_matches_recompute(const char* label, const nn::ModelConfig& config, int64_t T) {
+  nn::TransformerLM model(config, 13);
+  {
+    NoGradGuard no_grad;
+    for (Tensor p : model.parameters())
+      if (p.dim() >= 2) ops::mul_scalar_(p, 12.0);
+  }
+  const int64_t B = 2, V = config.vocab_size;
+  const std::vector<int64_t> ids = random_ids(B * T, V, 17);
+  std::vector<float> full;
+  {
+    NoGradGuard no_grad;
+    full = model.forward(Tensor::from_vector(ids, {B, T}), nn::ForwardContext{}).to_float_vector();
+  }
+  std::vector<int64_t> chunks = {3, 2};  // prefill 3, a chunk of 2, then one at a time
+  for (int64_t i = 5; i < T; ++i) chunks.push_back(1);
+  std::vector<int64_t> capacities;
+  const std::vector<float> cached = cached_logits(model, ids, B, chunks, &capacities);
+  int64_t growths = 0;
+  for (size_t i = 1; i < capacities.size(); ++i) {
+    EXPECT_GE(capacities[i], capacities[i - 1]);
+    growths += capacities[i] != capacities[i - 1];
+  }
+  EXPECT_GE(growths, 2) << label << ": first capacity " << capacities.front() << ", last " << capacities.back();
+  EXPECT_LT(growths, 5);  // geometric, not per step
+  ASSERT_EQ(cached.size(), full.size());
+  for (size_t i = 0; i < full.size(); ++i)
+    ASSERT_NEAR(cached[i], full[i], 5e-5) << label << " row " << i / (T * V) << " position " << i / V % T;
+}
+
+TEST(Generate, KvCacheLongDecodeGrowsAndMatchesRecomputeGpt2) {
+  nn::ModelConfig c = nn::preset("gpt2-test");
+  c.block_size = 64;  // learned positions: the sequence must fit in block_size
+  expect_long_decode_matches_recompute("gpt2", c, 60);
+}
+
+TEST(Generate, KvCacheLongDecodeGrowsAndMatchesRecomputeLlama) {
+  // Grouped-query (4 heads, 2 kv heads), decoding past block_size (16): RoPE has no limit.
+  expect_long_decode_matches_recompute("llama", nn::preset("llama-test"), 40);
+}
+
+// Single-token steps write into the existing buffers: no reallocation per step.
+TEST(Generate, KvCacheStepsReuseTheBuffers) {
+  for (const char* preset : {"gpt2-test", "llama-test"}) {
+    auto model = sharp_model(preset, 19);
+    NoGradGuard no_grad;
+    nn::KVCache cache;
+    nn::ForwardContext ctx;
+    ctx.cache = &cache;
+    model->forward(Tensor::from_vector(std::vector<int64_t>{1, 2, 3, 4, 5}, {1, 5}), ctx);  // prefill
+    ASSERT_GT(cache.capacity(0), 7) << preset;
+    const auto keys = cache.keys[0].storage(), values = cache.values[0].storage();
+    const void* key_data = cache.keys[0].data_ptr();
+    for (int64_t id : {6, 7}) {
+      model->forward(Tensor::from_vector(std::vector<int64_t>{id}, {1, 1}), ctx);
+      EXPECT_EQ(cache.keys[0].storage().get(), keys.get()) << preset << " token " << id;
+      EXPECT_EQ(cache.values[0].storage().get(), values.get()) << preset << " token " << id;
+      EXPECT_EQ(cache.keys[0].data_ptr(), key_data) << preset << " token " << id;
+    }
+    EXPECT_EQ(cache.length, 7) << preset;
+    // Starting a new sequence (length = 0) reuses the buffers too.
+    cache.length = 0;
+    model->forward(Tensor::from_vector(std::vector<int64_t>{9, 8, 7}, {1, 3}), ctx);
+    EXPECT_EQ(cache.keys[0].storage().get(), keys.get()) << preset;
+    EXPECT_EQ(cache.length, 3) << preset;
+  }
+}
+
+// With `reserve` the first allocation holds the whole sequence; it never grows.
+TEST(Generate, KvCacheReserveAllocatesOnce) {
+  auto model = sharp_model("llama-test", 23);
+  NoGradGuard no_grad;
+  nn::KVCache cache;
+  cache.reserve = 30;  // past block_size (16), as a Llama caller may ask
+  nn::ForwardContext ctx;
+  ctx.cache = &cache;
+  model->forward(Tensor::from_vector(std::vector<int64_t>{1, 2}, {1, 2}), ctx);
+  EXPECT_EQ(cache.capacity(0), 30);
+  const auto keys = cache.keys[0].storage();
+  for (int64_t i = 2; i < 30; ++i) model->forward(Tensor::from_vector(std::vector<int64_t>{i}, {1, 1}), ctx);
+  EXPECT_EQ(cache.keys[0].storage().get(), keys.get());
+  EXPECT_EQ(cache.capacity(0), 30);
+  EXPECT_EQ(cache.length, 30);
+}
+
+// Changing the batch mid-sequence is an error naming the fix, not a wrong answer.
+TEST(Generate, KvCacheShapeChangeMidSequenceIsAnError) {
+  auto model = sharp_model("gpt2-test", 29);
+  NoGradGuard no_grad;
+  nn::KVCache cache;
+  nn::ForwardContext ctx;
+  ctx.cache = &cache;
+  model->forward(Tensor::from_vector(std::vector<int64_t>{1, 2, 3}, {1, 3}), ctx);
+  try {
+    model->forward(Tensor::from_vector(std::vector<int64_t>{4, 5}, {2, 1}), ctx);
+    FAIL() << "expected forge::Error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("length = 0"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Generate, GreedyWithAndWithoutCacheAgree) {
