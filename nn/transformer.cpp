@@ -273,8 +273,9 @@ Tensor TransformerLM::forward(const Tensor& input, const ForwardContext& ctx) co
       x = block->forward(x, ctx);
     }
   }
-  if (!last_stage()) return x;
+  // Every pipeline stage keeps its own cache of its own layers, so each advances it.
   if (ctx.cache) ctx.cache->length += T;
+  if (!last_stage()) return x;
   x = norm_forward(*final_norm_, x);
   if (lm_head_) return lm_head_->forward(x);         // (B, T, V / tp)
   return parallel_linear(x, tok_emb_->weight, tp_group_);  // (B, T, V / tp)
