@@ -86,6 +86,8 @@ struct TrainConfig {
   int64_t sample_interval = 0;  // 0 = never
   int64_t sample_tokens = 64;
   std::string sample_prompt;
+  double sample_temperature = 1.0;  // 0 = greedy
+  int64_t sample_top_k = 0;         // 0 = all tokens
   double peak_flops = 0.0;      // per device, for MFU; 0 = unknown
   bool activation_checkpointing = false;
   bool operator==(const TrainConfig&) const = default;

@@ -323,6 +323,8 @@ std::vector<FieldSpec> build_fields() {
   t.push_back(int64_field("train.sample_interval", FORGE_REF(int64_t, train.sample_interval), 0));
   t.push_back(int64_field("train.sample_tokens", FORGE_REF(int64_t, train.sample_tokens), 1));
   t.push_back(string_field("train.sample_prompt", FORGE_REF(std::string, train.sample_prompt)));
+  t.push_back(double_field("train.sample_temperature", FORGE_REF(double, train.sample_temperature), kNonNegative));
+  t.push_back(int64_field("train.sample_top_k", FORGE_REF(int64_t, train.sample_top_k), 0));
   t.push_back(double_field("train.peak_flops", FORGE_REF(double, train.peak_flops), kNonNegative));
   t.push_back(bool_field("train.activation_checkpointing", FORGE_REF(bool, train.activation_checkpointing)));
 

@@ -28,7 +28,8 @@ TrainingSampler::TrainingSampler(const Recipe& r, const nn::ModelConfig& c, int6
   FORGE_CHECK(P < c.block_size, "train.sample_prompt is " << P << " tokens, leaving no room to generate within "
                                                           << "model.block_size " << c.block_size);
   options_.max_new_tokens = std::min(r.train.sample_tokens, c.block_size - P);
-  options_.temperature = 1.0;
+  options_.temperature = r.train.sample_temperature;
+  options_.top_k = r.train.sample_top_k;
   options_.seed = static_cast<uint64_t>(r.seed);
   options_.stop_token = tokenizer_.eot_id();
   options_.vocab_limit = tokenizer_.vocab_size();

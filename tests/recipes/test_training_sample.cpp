@@ -68,6 +68,41 @@ TEST(TrainingSampler, PromptPlusSeededContinuationCappedByBlockSize) {
   EXPECT_EQ(text, "once upon" + tok.decode(ids));
 }
 
+// train.sample_temperature and train.sample_top_k reach the draws: greedy (0)
+// and top-k samples equal nn::generate's with the same options, and the parsed
+// keys are range-checked.
+TEST(TrainingSampler, TemperatureAndTopKFromTheRecipe) {
+  const std::string tok_dir = tokenizer_dir();
+  nn::TransformerLM model(config(), 3);
+  data::Tokenizer tok = data::load_tokenizer(tok_dir);
+  std::vector<int64_t> prompt;
+  for (int32_t id : tok.encode("once upon")) prompt.push_back(id);
+  for (const auto& [temperature, top_k] : std::vector<std::pair<double, int64_t>>{{0.0, 0}, {0.7, 3}}) {
+    recipes::Recipe r = recipe_with(tok_dir, "once upon", 6);
+    r.train.sample_temperature = temperature;
+    r.train.sample_top_k = top_k;
+    const recipes::TrainingSampler sampler(r, config(), 0);
+    nn::GenerateOptions o;
+    o.temperature = temperature;
+    o.top_k = top_k;
+    o.seed = 9;
+    o.max_new_tokens = 6;
+    o.stop_token = tok.eot_id();
+    o.vocab_limit = tok.vocab_size();
+    std::vector<int32_t> ids;
+    for (int64_t id : nn::generate(model, prompt, o)) ids.push_back(static_cast<int32_t>(id));
+    EXPECT_EQ(sampler.sample(model), "once upon" + tok.decode(ids)) << "temperature " << temperature;
+  }
+  const std::string base = "model: {family: llama, n_layer: 1, n_head: 2, n_embd: 16, vocab_size: 290, block_size: 12}\n"
+                           "data: {train: x.h5}\n";
+  const recipes::Recipe r =
+      recipes::parse_recipe(base + "train: {max_steps: 1, sample_temperature: 0.8, sample_top_k: 40}\n", "t.yaml");
+  EXPECT_EQ(r.train.sample_temperature, 0.8);
+  EXPECT_EQ(r.train.sample_top_k, 40);
+  EXPECT_THROW(recipes::parse_recipe(base + "train: {max_steps: 1, sample_temperature: -1}\n", "t.yaml"), Error);
+  EXPECT_THROW(recipes::parse_recipe(base + "train: {max_steps: 1, sample_top_k: -2}\n", "t.yaml"), Error);
+}
+
 TEST(TrainingSampler, EmptyPromptStartsFromTheDataToken) {
   const std::string tok_dir = tokenizer_dir();
   nn::TransformerLM model(config(), 2);
