@@ -35,8 +35,9 @@ std::vector<Tensor> AccumulateGrad::apply(std::vector<Tensor>&& grads) {
       Tensor acc(leaf->grad);
       ops::add_(acc, g);
     } else if (g.impl_ptr().use_count() == 1 && g.impl().storage.use_count() == 1 && g.is_contiguous() &&
-               !g.requires_grad()) {
-      // Nobody else can see this tensor or its memory: keep it rather than copy it.
+               g.nbytes() == g.impl().storage->nbytes() && !g.requires_grad()) {
+      // Nobody else can see this tensor or its memory, and it is all of that
+      // memory (not a view keeping a larger buffer alive): keep it, do not copy it.
       leaf->grad = g.impl_ptr();
     } else {
       // Own a copy: the same gradient tensor may flow to several leaves (add's
