@@ -1,6 +1,8 @@
 // The training loop (see trainer.h).
 #include "recipes/trainer.h"
 
+#include <algorithm>
+
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -282,28 +284,48 @@ double Trainer::evaluate(int64_t steps) {
   NoGradGuard no_grad;
   nn::ForwardContext ctx;
   ctx.training = false;
-  double total = 0.0;
   const int64_t n = std::min(steps, std::max<int64_t>(1, s.val_data->num_windows() / s.recipe.data.batch_size));
+  // The batches are dealt round-robin to the data-parallel replicas. Each
+  // batch's loss goes to its own slot (as a float pair, high part and rest, so
+  // the all-reduce adds only zeros to it) and the slots are summed in batch
+  // order: the same val loss, to the bit, for every layout.
+  std::vector<int64_t> mine;
+  for (int64_t i = s.layout.dp_rank; i < n; i += s.layout.dp) mine.push_back(i);
+  std::vector<float> slots(static_cast<size_t>(2 * n), 0.0f);
   // Each batch through the pipeline's stages (one stage without pipeline parallelism).
   distributed::PipelineStep ps;
-  ps.micro_batches = n;
-  ps.activation_shape = [&](int64_t i) {
-    const Tensor ids = s.val_data->batch(i, 0).inputs;
+  ps.micro_batches = static_cast<int64_t>(mine.size());
+  ps.activation_shape = [&](int64_t j) {
+    const Tensor ids = s.val_data->batch(mine[static_cast<size_t>(j)], 0).inputs;
     return Shape{ids.size(0), ids.size(1), s.config.n_embd};
   };
-  ps.forward = [&](int64_t i, const Tensor& input) {
+  ps.forward = [&](int64_t j, const Tensor& input) {
+    const int64_t i = mine[static_cast<size_t>(j)];
     data::Batch b = s.val_data->batch(i, 0);
     ctx.positions = b.positions;  // packed SFT rows; undefined otherwise
     ctx.doc_ids = b.doc_ids;
     Tensor out = s.model->forward(s.model->first_stage() ? b.inputs : input, ctx);
-    if (s.model->last_stage()) total += s.model->loss_of(out, b.targets).item();
+    if (s.model->last_stage()) {
+      const double loss = s.model->loss_of(out, b.targets).item();
+      const float high = static_cast<float>(loss);
+      slots[static_cast<size_t>(2 * i)] = high;
+      slots[static_cast<size_t>(2 * i + 1)] = static_cast<float>(loss - double(high));
+    }
     return out;
   };
   if (s.layout.pp == 1) {
-    for (int64_t i = 0; i < n; ++i) ps.forward(i, Tensor());
+    for (int64_t j = 0; j < ps.micro_batches; ++j) ps.forward(j, Tensor());
   } else {
     distributed::run_pipeline_forward(*s.layout.pp_group, ps);
   }
+  if (s.layout.dp > 1) {
+    Tensor t = Tensor::from_vector(slots, {2 * n});
+    s.layout.dp_group->all_reduce(t, distributed::ReduceOp::sum)->wait();
+    std::copy(t.data<float>(), t.data<float>() + 2 * n, slots.begin());
+  }
+  double total = 0.0;
+  for (int64_t i = 0; i < n; ++i)
+    total += double(slots[static_cast<size_t>(2 * i)]) + double(slots[static_cast<size_t>(2 * i + 1)]);
   return from_last_stage(s.layout, total / static_cast<double>(n));
 }
 

@@ -3,7 +3,9 @@
 // layout dp x tp x pp whose product is N trains a test-size GPT-2 and Llama for
 // 20 steps and must give the per-step losses (1e-5 relative) and final whole
 // weights (1e-5) of a one-process run over the same global batch, which every
-// rank also runs in-process. Layouts of another world size are skipped.
+// rank also runs in-process, and the same validation loss at the end
+// (evaluation is split over the dp replicas). Layouts of another world size are
+// skipped.
 #include <gtest/gtest.h>
 
 #include "distributed/world.h"
@@ -56,12 +58,16 @@ TEST_P(MpiModelParallel, MatchesSingleProcessRun) {
   world->barrier();
   const int per_rank_batch = 2;
   const std::string accum = "data.grad_accum=" + std::to_string(c.grad_accum);
+  // Validation at the last step over the same windows: 8 batches of 2*dp rows
+  // in one process, 8*dp batches of 2 rows dealt to the dp replicas.
+  const std::string val = "data.val=" + (dir / "shards" / "val_*.h5").string(), eval_at_end = "train.eval_interval=20";
   recipes::Trainer single(disttest::tiny_recipe(c.preset, dir / "shards",
                                                 dir / ("single_rank" + std::to_string(world->rank())),
-                                                per_rank_batch * c.dp, {accum}),
+                                                per_rank_batch * c.dp, {accum, val, eval_at_end, "train.eval_steps=8"}),
                           std::make_shared<distributed::SingleProcessGroup>());
   recipes::Trainer par(disttest::tiny_recipe(c.preset, dir / "shards", dir / "par", per_rank_batch,
-                                             {accum, "parallel.dp=" + std::to_string(c.dp),
+                                             {accum, val, eval_at_end, "train.eval_steps=" + std::to_string(8 * c.dp),
+                                              "parallel.dp=" + std::to_string(c.dp),
                                               "parallel.tp=" + std::to_string(c.tp),
                                               "parallel.pp=" + std::to_string(c.pp),
                                               "parallel.zero=" + std::to_string(c.zero),
@@ -72,6 +78,8 @@ TEST_P(MpiModelParallel, MatchesSingleProcessRun) {
   ASSERT_EQ(got.losses.size(), 20u);
   EXPECT_LE(disttest::max_loss_rel_diff(got.losses, ref.losses), 1e-5);
   EXPECT_LT(got.losses.back(), got.losses.front());  // it trained
+  ASSERT_GT(ref.last_val_loss, 0.0);
+  EXPECT_NEAR(got.last_val_loss, ref.last_val_loss, 1e-5 * ref.last_val_loss);  // on every rank
   const int64_t C = single.model().config().n_embd;
   const auto whole = whole_weights_of(par, C);  // collective; filled on world rank 0
   if (world->rank() == 0) {
