@@ -14,8 +14,11 @@
 namespace forge {
 namespace {
 
+// One folder per test: ctest runs the tests of this file in parallel processes.
 std::string tokenizer_dir() {
-  const auto dir = std::filesystem::temp_directory_path() / "forge_training_sample_tokenizer";
+  const auto dir = std::filesystem::temp_directory_path() /
+                   (std::string("forge_training_sample_tokenizer_") +
+                    ::testing::UnitTest::GetInstance()->current_test_info()->name());
   data::BpeTrainOptions options;
   options.vocab_size = 280;
   data::BpeTrainer trainer(options);
