@@ -1,5 +1,6 @@
 // `forge` entry point: dispatches to subcommands; every user error exits 1 with its message.
 // Under mpirun an error on one rank aborts the whole job (distributed/world.h).
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -12,6 +13,10 @@
 
 int main(int argc, char** argv) {
   forge::runtime::init(argc, argv);
+  // Past a file-size limit (ulimit -f) a write then fails with EFBIG, which every
+  // writer reports as an error naming its file, instead of SIGXFSZ killing forge
+  // without a word.
+  std::signal(SIGXFSZ, SIG_IGN);
   const std::string cmd = argc > 1 ? argv[1] : "help";
   try {
     const int status = forge::apps::run_command(cmd, argc - 2, argv + 2);

@@ -19,7 +19,7 @@ void write_shard(const std::string& path, const TokenShard& shard) {
   FORGE_CHECK(shard.loss_mask.empty() || shard.loss_mask.size() == shard.tokens.size(),
               "write_shard: loss_mask has " << shard.loss_mask.size() << " entries for " << shard.tokens.size() << " tokens");
   const std::string tmp = path + ".tmp";
-  {
+  try {
     h5::Handle f = h5::create_file(tmp);
     const bool small = shard.vocab_size <= 65536;
     if (small) {
@@ -34,6 +34,10 @@ void write_shard(const std::string& path, const TokenShard& shard) {
     h5::write_attr_int(f, "vocab_size", shard.vocab_size);
     h5::write_attr_string(f, "tokenizer_fingerprint", shard.tokenizer_fingerprint);
     FORGE_CHECK(H5Fflush(f, H5F_SCOPE_GLOBAL) >= 0, "cannot flush '" << tmp << "' (disk full?)");
+  } catch (const Error&) {
+    std::error_code ignored;
+    fs::remove(tmp, ignored);  // a failed write (disk full, file-size limit) leaves no partial file behind
+    throw;
   }
   std::error_code ec;
   fs::rename(tmp, path, ec);

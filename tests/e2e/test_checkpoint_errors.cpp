@@ -164,6 +164,39 @@ TEST_F(CheckpointErrors, DiskFullWhileSaving) {
   EXPECT_NE(again.output.find("continuing from '" + ckpt_.string() + "'"), std::string::npos) << again.output;
 }
 
+// Every command, not only train, turns a write past a file-size limit into an
+// error naming the file (forge ignores SIGXFSZ) and leaves no partial file.
+TEST_F(CheckpointErrors, WritesPastFileSizeLimitFailCleanlyInEveryCommand) {
+  const fs::path out = fresh_dir("file_size_limit");
+  auto limited = [&](const std::string& args) {
+    return run_shell("bash -c \"ulimit -f 16; OMP_NUM_THREADS=1 FORGE_NO_REEXEC=1 exec '" + forge_binary() + "' " + args +
+                     "\"");
+  };
+  CommandResult r = limited("convert '" + ckpt_.string() + "' '" + (out / "model.safetensors").string() + "'");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("File too large"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find((out / "model.safetensors").string()), std::string::npos) << r.output;
+
+  std::string text;
+  for (int i = 0; i < 4000; ++i) text += "the cat sat on the mat number " + std::to_string(i) + ".\n%\n";
+  std::ofstream(out / "text.txt") << text;
+  ASSERT_EQ(run_forge("tokenizer train --vocab-size 300 --out '" + (out / "tok").string() + "' '" +
+                      (out / "text.txt").string() + "'")
+                .exit_code,
+            0);
+  r = limited("prepare --tokenizer '" + (out / "tok").string() + "' --out '" + (out / "shards").string() +
+              "' --separator % '" + (out / "text.txt").string() + "'");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("shards/train_000000.h5"), std::string::npos) << r.output;
+  // Nothing half-written is left behind: no shard, no temporary file, no safetensors.
+  for (const auto& entry : fs::recursive_directory_iterator(out)) {
+    const std::string name = entry.path().filename().string();
+    EXPECT_TRUE(name.find(".tmp") == std::string::npos && name.find(".h5") == std::string::npos &&
+                name.find(".safetensors") == std::string::npos)
+        << entry.path();
+  }
+}
+
 TEST_F(CheckpointErrors, InspectPrintsContents) {
   const CommandResult r = run_forge("inspect '" + ckpt_.string() + "'");
   ASSERT_EQ(r.exit_code, 0) << r.output;
