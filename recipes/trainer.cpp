@@ -390,6 +390,8 @@ TrainSummary Trainer::run() {
     std::printf("model: %s, %lld parameters; %lld steps of %lld tokens; layout %s\n", nn::family_name(s.config.family),
                 static_cast<long long>(s.whole_parameters), static_cast<long long>(s.total_steps),
                 static_cast<long long>(tokens_per_step), s.layout.str().c_str());
+  if (s.writer() && r.train.peak_flops <= 0)
+    std::printf("mfu: n/a until train.peak_flops gives one device's peak FLOP/s (model FLOP/s per device are shown)\n");
   if (s.writer() && s.partitioned && !r.data.tokenizer.empty())
     std::printf("samples: not printed (the model is split over tensor/pipeline-parallel ranks)\n");
 
@@ -482,11 +484,13 @@ TrainSummary Trainer::run() {
       char mfu_text[32];
       if (r.train.peak_flops > 0) std::snprintf(mfu_text, sizeof mfu_text, "%.1f%%", 100.0 * mfu);
       else std::snprintf(mfu_text, sizeof mfu_text, "n/a");  // unknown peak: no made-up figure
+      // Achieved model FLOP/s per device: what MFU divides by the peak, shown even when the peak is unknown.
+      const double flops_per_device = tps * flops_per_token / static_cast<double>(s.layout.world->size());
       const double elapsed = std::chrono::duration<double>(now - start).count();
       const double eta = elapsed / static_cast<double>(step + 1) * static_cast<double>(s.total_steps - step - 1);
-      std::printf("step %6lld/%lld | loss %.4f | lr %.3e | grad norm %.3f | %.0f tok/s | mfu %s | eta %s\n",
+      std::printf("step %6lld/%lld | loss %.4f | lr %.3e | grad norm %.3f | %.0f tok/s | %.1f GFLOP/s | mfu %s | eta %s\n",
                   static_cast<long long>(step + 1), static_cast<long long>(s.total_steps), loss, lr, grad_norm, tps,
-                  mfu_text, format_duration(eta).c_str());
+                  flops_per_device * 1e-9, mfu_text, format_duration(eta).c_str());
       std::fflush(stdout);
       metrics->write({{"step", double(step + 1)}, {"loss", loss}, {"lr", lr}, {"grad_norm", grad_norm},
                      {"tokens", double(state.tokens_seen)}, {"tokens_per_s", tps}, {"mfu", mfu}});
