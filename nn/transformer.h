@@ -41,7 +41,8 @@ class Container : public Module {
 // positions as a view. A buffer that is too small is replaced by one of double
 // the capacity (at least what is needed, at most block_size while the sequence
 // fits in it), so growth costs O(L) copies over a whole generation.
-// TransformerLM::forward advances `length` by t (on the last pipeline stage).
+// TransformerLM::forward advances `length` by t (on every pipeline stage, each
+// caching its own layers).
 // Setting length = 0 starts a new sequence in the same buffers.
 struct KVCache {
   std::vector<Tensor> keys, values;  // per layer: (B, Hkv, capacity, D); positions [0, length) are valid

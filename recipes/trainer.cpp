@@ -2,7 +2,6 @@
 #include "recipes/trainer.h"
 
 #include <algorithm>
-
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -79,16 +78,24 @@ double dp_loss_weight(const distributed::Layout& layout, const Tensor& targets) 
   return all > 0 ? static_cast<double>(layout.dp) * static_cast<double>(mine) / all : 1.0;
 }
 
+// A double as two floats (its float rounding and the rest), so it travels
+// through the f32 collectives with ~48 bits kept; float_pair_value joins them.
+void to_float_pair(double value, float* pair) {
+  pair[0] = static_cast<float>(value);
+  pair[1] = static_cast<float>(value - double(pair[0]));
+}
+double float_pair_value(const float* pair) { return double(pair[0]) + double(pair[1]); }
+
 // The mean over the dp ranks of a per-rank value (in double: each rank's value as
-// two floats, high and low part, gathered and summed in rank order). Collective.
+// a float pair, gathered and summed in rank order). Collective.
 double global_mean(const distributed::Layout& layout, double value) {
   if (layout.dp == 1) return value;
-  const float high = static_cast<float>(value);
-  Tensor parts = Tensor::from_vector(std::vector<float>{high, static_cast<float>(value - double(high))}, {2});
+  Tensor parts = Tensor::empty({2});
+  to_float_pair(value, parts.data<float>());
   Tensor all = Tensor::empty({2 * int64_t(layout.dp)});
   layout.dp_group->all_gather(parts, all)->wait();
   double total = 0.0;
-  for (int r = 0; r < layout.dp; ++r) total += double(all.data<float>()[2 * r]) + double(all.data<float>()[2 * r + 1]);
+  for (int r = 0; r < layout.dp; ++r) total += float_pair_value(all.data<float>() + 2 * r);
   return total / static_cast<double>(layout.dp);
 }
 
@@ -108,10 +115,10 @@ std::pair<int64_t, int64_t> stage_layers(const Recipe& r, int64_t n_layer, int s
 // `value` of the last pipeline stage on every stage, exact to double (two floats). Collective over pp.
 double from_last_stage(const distributed::Layout& layout, double value) {
   if (layout.pp == 1) return value;
-  const float high = static_cast<float>(value);
-  Tensor parts = Tensor::from_vector(std::vector<float>{high, static_cast<float>(value - double(high))}, {2});
+  Tensor parts = Tensor::empty({2});
+  to_float_pair(value, parts.data<float>());
   layout.pp_group->broadcast(parts, layout.pp - 1)->wait();
-  return double(parts.data<float>()[0]) + double(parts.data<float>()[1]);
+  return float_pair_value(parts.data<float>());
 }
 
 // True on every rank when `flag` is true on any (a stop signal may reach the
@@ -286,9 +293,9 @@ double Trainer::evaluate(int64_t steps) {
   ctx.training = false;
   const int64_t n = std::min(steps, std::max<int64_t>(1, s.val_data->num_windows() / s.recipe.data.batch_size));
   // The batches are dealt round-robin to the data-parallel replicas. Each
-  // batch's loss goes to its own slot (as a float pair, high part and rest, so
-  // the all-reduce adds only zeros to it) and the slots are summed in batch
-  // order: the same val loss, to the bit, for every layout.
+  // batch's loss goes to its own slot (a float pair, so the all-reduce adds
+  // only zeros to it) and the slots are summed in batch order: the same val
+  // loss, to the bit, for every layout.
   std::vector<int64_t> mine;
   for (int64_t i = s.layout.dp_rank; i < n; i += s.layout.dp) mine.push_back(i);
   std::vector<float> slots(static_cast<size_t>(2 * n), 0.0f);
@@ -305,12 +312,7 @@ double Trainer::evaluate(int64_t steps) {
     ctx.positions = b.positions;  // packed SFT rows; undefined otherwise
     ctx.doc_ids = b.doc_ids;
     Tensor out = s.model->forward(s.model->first_stage() ? b.inputs : input, ctx);
-    if (s.model->last_stage()) {
-      const double loss = s.model->loss_of(out, b.targets).item();
-      const float high = static_cast<float>(loss);
-      slots[static_cast<size_t>(2 * i)] = high;
-      slots[static_cast<size_t>(2 * i + 1)] = static_cast<float>(loss - double(high));
-    }
+    if (s.model->last_stage()) to_float_pair(s.model->loss_of(out, b.targets).item(), &slots[static_cast<size_t>(2 * i)]);
     return out;
   };
   if (s.layout.pp == 1) {
@@ -324,8 +326,7 @@ double Trainer::evaluate(int64_t steps) {
     std::copy(t.data<float>(), t.data<float>() + 2 * n, slots.begin());
   }
   double total = 0.0;
-  for (int64_t i = 0; i < n; ++i)
-    total += double(slots[static_cast<size_t>(2 * i)]) + double(slots[static_cast<size_t>(2 * i + 1)]);
+  for (int64_t i = 0; i < n; ++i) total += float_pair_value(&slots[static_cast<size_t>(2 * i)]);
   return from_last_stage(s.layout, total / static_cast<double>(n));
 }
 
@@ -477,15 +478,13 @@ TrainSummary Trainer::run() {
       const auto now = Clock::now();
       const double dt = std::chrono::duration<double>(now - window_start).count();
       const double tps = static_cast<double>(window_steps * tokens_per_step) / std::max(dt, 1e-9);
-      // Model FLOPs of the whole job over the peak of every device in it (train.peak_flops is per device).
-      const double mfu = r.train.peak_flops > 0
-                             ? tps * flops_per_token / (r.train.peak_flops * static_cast<double>(s.layout.world->size()))
-                             : 0.0;
+      // Achieved model FLOP/s per device (shown even when the peak is unknown) over
+      // the device's peak (train.peak_flops is per device).
+      const double flops_per_device = tps * flops_per_token / static_cast<double>(s.layout.world->size());
+      const double mfu = r.train.peak_flops > 0 ? flops_per_device / r.train.peak_flops : 0.0;
       char mfu_text[32];
       if (r.train.peak_flops > 0) std::snprintf(mfu_text, sizeof mfu_text, "%.1f%%", 100.0 * mfu);
       else std::snprintf(mfu_text, sizeof mfu_text, "n/a");  // unknown peak: no made-up figure
-      // Achieved model FLOP/s per device: what MFU divides by the peak, shown even when the peak is unknown.
-      const double flops_per_device = tps * flops_per_token / static_cast<double>(s.layout.world->size());
       const double elapsed = std::chrono::duration<double>(now - start).count();
       const double eta = elapsed / static_cast<double>(step + 1) * static_cast<double>(s.total_steps - step - 1);
       std::printf("step %6lld/%lld | loss %.4f | lr %.3e | grad norm %.3f | %.0f tok/s | %.1f GFLOP/s | mfu %s | eta %s\n",

@@ -47,6 +47,15 @@ MatrixOperand as_blas_matrix(const Tensor& x) {
   return {c, false, std::max<int64_t>(cols, 1)};
 }
 
+// C (m, n) = op(A) @ op(B) + beta * C for operands already in BLAS form; with
+// a_t / b_t the product uses the transpose of the matrix the operand holds
+// (so W^T for a (out, in) weight is `wm, true`). C has row stride ldc.
+void gemm_operands(DType dtype, const MatrixOperand& a, bool a_t, const MatrixOperand& b, bool b_t, int64_t m,
+                   int64_t n, int64_t k, double beta, void* c, int64_t ldc) {
+  kernels::cpu::gemm(dtype, a.trans != a_t, b.trans != b_t, m, n, k, a.t.data_ptr(), a.ld, b.t.data_ptr(), b.ld, beta,
+                     c, ldc);
+}
+
 void check_float_cpu(const char* op, const char* what, const Tensor& t) {
   FORGE_CHECK(t.defined(), op << ": " << what << " is undefined");
   FORGE_CHECK(is_floating(t.dtype()), op << ": " << what << " must be a floating tensor, got " << t.str());
@@ -221,15 +230,14 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
       Tensor xc = x.is_contiguous() ? x : dense_copy(x);
       xm = {xc, false, std::max<int64_t>(in, 1)};
     }
-    const MatrixOperand wm = as_blas_matrix(weight);  // op(B) = W^T: (in, out)
+    const MatrixOperand wm = as_blas_matrix(weight);  // used as W^T: (in, out)
     double beta = 0.0;
     if (bias.defined()) {
       Tensor bc = bias.is_contiguous() ? bias : dense_copy(bias);
       kernels::cpu::fill_rows(y.dtype(), rows, out_f, bc.data_ptr(), y.data_ptr(), out_f);
       beta = 1.0;
     }
-    kernels::cpu::gemm(y.dtype(), xm.trans, !wm.trans, rows, out_f, in, xm.t.data_ptr(), xm.ld, wm.t.data_ptr(),
-                       wm.ld, beta, y.data_ptr(), out_f);
+    gemm_operands(y.dtype(), xm, false, wm, true, rows, out_f, in, beta, y.data_ptr(), out_f);
   }
   if (!any_requires_grad({x, weight, bias})) return y;
 
@@ -248,9 +256,8 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
       Tensor target = autograd::direct_grad_target(w_leaf);
       if (target.defined() && g2.dtype() == target.dtype()) {
         // weight.grad += g2^T @ x2, one GEMM with beta = 1.
-        const MatrixOperand gm = as_blas_matrix(g2), xm = as_blas_matrix(x2);
-        kernels::cpu::gemm(target.dtype(), !gm.trans, xm.trans, out_f, in, rows, gm.t.data_ptr(), gm.ld,
-                           xm.t.data_ptr(), xm.ld, 1.0, target.data_ptr(), in);
+        gemm_operands(target.dtype(), as_blas_matrix(g2), true, as_blas_matrix(x2), false, out_f, in, rows, 1.0,
+                      target.data_ptr(), in);
       } else {
         gw = matmul(transpose(g2, 0, 1), x2);
       }

@@ -39,7 +39,6 @@ inline lane_vec<A> load_lanes(const T* p) {
   return v;
 }
 
-
 // sum over c of f(x[c]) for a row of C elements converted to A: vector lanes
 // (fv on lane_vec<A>), then the tail (fs on A), in a fixed order.
 template <typename A, typename T, typename FV, typename FS>
@@ -134,7 +133,8 @@ void layer_norm_bwd(const T* dy, const T* x, const T* w, const acc_t<T>* mean, c
       const T* __restrict gr = dy + r * C;
       T* __restrict dxr = dx + r * C;
       const A m = mean[r], rs = rstd[r];
-      // One pass: xhat, the two row sums and the dweight/dbias partials.
+      // First pass: xhat (kept for the others) and the two row sums; then the
+      // dweight/dbias partials, then dx.
       // dxhat = dy * w; dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)).
       // The sums run in vector-register lanes (a fixed summation order the
       // compiler keeps in registers; `omp simd reduction` and lane arrays made
