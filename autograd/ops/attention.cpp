@@ -48,6 +48,30 @@ Tensor doc_tensor(const Tensor& doc_ids) {
   return contiguous(to_dtype(doc_ids.detach(), DType::i64));
 }
 
+const int64_t* doc_ptr(const Tensor& doc) { return doc.defined() ? doc.data<int64_t>() : nullptr; }
+
+// The fused kernels on (B, H, T, D) views whose last dim is contiguous, in the
+// compute dtype: forward writes `out` (a view of that shape) and `lse`,
+// backward writes dq, dk, dv.
+void run_forward(DType compute, const kernels::cpu::AttentionDims& dims, const Tensor& q, const Tensor& k,
+                 const Tensor& v, const Tensor& doc, double scale, const Tensor& out, const Tensor& lse) {
+  kernels::cpu::AttentionLayout ly;
+  ly.q = strides_of(q), ly.k = strides_of(k), ly.v = strides_of(v), ly.out = strides_of(out);
+  kernels::cpu::attention_forward(compute, dims, ly, q.data_ptr(), k.data_ptr(), v.data_ptr(), doc_ptr(doc), scale,
+                                  out.data_ptr(), lse.data_ptr());
+}
+
+void run_backward(DType compute, const kernels::cpu::AttentionDims& dims, const Tensor& q, const Tensor& k,
+                  const Tensor& v, const Tensor& doc, double scale, const Tensor& out, const Tensor& lse,
+                  const Tensor& dout, const Tensor& dq, const Tensor& dk, const Tensor& dv) {
+  kernels::cpu::AttentionLayout ly;
+  ly.q = strides_of(q), ly.k = strides_of(k), ly.v = strides_of(v), ly.out = strides_of(out);
+  ly.dout = strides_of(dout), ly.dq = strides_of(dq), ly.dk = strides_of(dk), ly.dv = strides_of(dv);
+  kernels::cpu::attention_backward(compute, dims, ly, q.data_ptr(), k.data_ptr(), v.data_ptr(), doc_ptr(doc), scale,
+                                   out.data_ptr(), lse.data_ptr(), dout.data_ptr(), dq.data_ptr(), dk.data_ptr(),
+                                   dv.data_ptr());
+}
+
 void check_inputs(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& doc_ids) {
   FORGE_CHECK(q.defined() && k.defined() && v.defined(), "attention: q, k and v must be defined");
   FORGE_CHECK(q.dim() == 4 && k.dim() == 4 && v.dim() == 4,
@@ -92,11 +116,7 @@ Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale
   Tensor doc = doc_tensor(doc_ids);
   Tensor out = token_major(B, Hq, T, D, compute);
   Tensor lse = Tensor::empty({B, Hq, T}, compute);  // (B, Hq, T)
-  kernels::cpu::AttentionLayout fwd;
-  fwd.q = strides_of(qc), fwd.k = strides_of(kc), fwd.v = strides_of(vc), fwd.out = strides_of(out);
-  const int64_t* doc_ptr = doc.defined() ? doc.data<int64_t>() : nullptr;
-  kernels::cpu::attention_forward(compute, dims, fwd, qc.data_ptr(), kc.data_ptr(), vc.data_ptr(), doc_ptr, scale,
-                                  out.data_ptr(), lse.data_ptr());
+  run_forward(compute, dims, qc, kc, vc, doc, scale, out, lse);
   if (compute != dtype) {
     NoGradGuard no_grad;
     out = to_dtype(out, dtype);
@@ -116,13 +136,7 @@ Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale
              Tensor dq = token_major(B, Hq, T, D, compute);
              Tensor dk = token_major(B, Hkv, T, D, compute);
              Tensor dv = token_major(B, Hkv, T, D, compute);
-             kernels::cpu::AttentionLayout ly;
-             ly.q = strides_of(qb), ly.k = strides_of(kb), ly.v = strides_of(vb), ly.out = strides_of(ob);
-             ly.dout = strides_of(gb), ly.dq = strides_of(dq), ly.dk = strides_of(dk), ly.dv = strides_of(dv);
-             kernels::cpu::attention_backward(compute, dims, ly, qb.data_ptr(), kb.data_ptr(), vb.data_ptr(),
-                                              doc.defined() ? doc.data<int64_t>() : nullptr, scale, ob.data_ptr(),
-                                              lse.data_ptr(), gb.data_ptr(), dq.data_ptr(), dk.data_ptr(),
-                                              dv.data_ptr());
+             run_backward(compute, dims, qb, kb, vb, doc, scale, ob, lse, gb, dq, dk, dv);
              if (compute != dtype) {
                dq = to_dtype(dq, dtype);
                dk = to_dtype(dk, dtype);
@@ -157,13 +171,8 @@ Tensor attention_packed(const Tensor& qkv, int64_t heads, double scale, const Te
   Tensor q = part(packed, 0), k = part(packed, 1), v = part(packed, 2);
   Tensor doc = doc_tensor(doc_ids);
   Tensor out = Tensor::empty({B, T, C}, compute);  // token-major: (B, T, H, D)
-  Tensor out_heads = make_view(out, {B, heads, T, D}, {T * C, D, C, 1}, 0);
   Tensor lse = Tensor::empty({B, heads, T}, compute);
-  kernels::cpu::AttentionLayout fwd;
-  fwd.q = strides_of(q), fwd.k = strides_of(k), fwd.v = strides_of(v), fwd.out = strides_of(out_heads);
-  const int64_t* doc_ptr = doc.defined() ? doc.data<int64_t>() : nullptr;
-  kernels::cpu::attention_forward(compute, dims, fwd, q.data_ptr(), k.data_ptr(), v.data_ptr(), doc_ptr, scale,
-                                  out.data_ptr(), lse.data_ptr());
+  run_forward(compute, dims, q, k, v, doc, scale, part(out, 0), lse);  // part(out, 0): its head view
   if (compute != dtype) {
     NoGradGuard no_grad;
     out = to_dtype(out, dtype);
@@ -178,18 +187,9 @@ Tensor attention_packed(const Tensor& qkv, int64_t heads, double scale, const Te
              Tensor pb = prepare(qkv_saved, compute);
              Tensor ob = prepare(out_saved, compute), gb = prepare(grads[0], compute);  // (B, T, C)
              Tensor dqkv = Tensor::empty({B, T, 3 * H * D}, compute);  // every element written by the kernel
-             auto heads_of = [&](const Tensor& x) {  // (B, T, C) -> (B, H, T, D) strides
-               return kernels::cpu::HeadStrides{x.stride(0), D * x.stride(2), x.stride(1)};
-             };
-             const Tensor q = part(pb, 0), k = part(pb, 1), v = part(pb, 2);
-             const Tensor dq = part(dqkv, 0), dk = part(dqkv, 1), dv = part(dqkv, 2);
-             kernels::cpu::AttentionLayout ly;
-             ly.q = strides_of(q), ly.k = strides_of(k), ly.v = strides_of(v), ly.out = heads_of(ob);
-             ly.dout = heads_of(gb), ly.dq = strides_of(dq), ly.dk = strides_of(dk), ly.dv = strides_of(dv);
-             kernels::cpu::attention_backward(compute, dims, ly, q.data_ptr(), k.data_ptr(), v.data_ptr(),
-                                              doc.defined() ? doc.data<int64_t>() : nullptr, scale, ob.data_ptr(),
-                                              lse.data_ptr(), gb.data_ptr(), dq.data_ptr(), dk.data_ptr(),
-                                              dv.data_ptr());
+             // part(x, 0) of a (B, T, C) tensor is its (B, H, T, D) head view.
+             run_backward(compute, dims, part(pb, 0), part(pb, 1), part(pb, 2), doc, scale, part(ob, 0), lse,
+                          part(gb, 0), part(dqkv, 0), part(dqkv, 1), part(dqkv, 2));
              if (compute != dtype) dqkv = to_dtype(dqkv, dtype);
              return std::vector<Tensor>{dqkv};
            });

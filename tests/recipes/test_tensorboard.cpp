@@ -37,17 +37,12 @@ uint64_t le64(const std::string& b, size_t at) {
   return uint64_t(le32(b, at)) | (uint64_t(le32(b, at + 4)) << 32);
 }
 
-TEST(TensorBoardCrc, Crc32cCheckValues) {
-  // The CRC catalogue's check value and the iSCSI vectors of RFC 3720, B.4.
+// recipes/tfrecord's crc32c is the string form of data/crc32c (whose check
+// values and splits tests/data/test_crc32c.cpp covers): it must pass the data
+// and the running CRC through.
+TEST(TensorBoardCrc, Crc32cIsDataCrc32c) {
   EXPECT_EQ(crc32c("123456789"), 0xE3069283u);
-  EXPECT_EQ(crc32c(std::string(32, '\0')), 0x8A9136AAu);
-  EXPECT_EQ(crc32c(std::string(32, '\xff')), 0x62A8AB43u);
-  std::string up, down;
-  for (int i = 0; i < 32; ++i) up += char(i), down += char(31 - i);
-  EXPECT_EQ(crc32c(up), 0x46DD794Eu);
-  EXPECT_EQ(crc32c(down), 0x113FDB5Cu);
   EXPECT_EQ(crc32c(""), 0u);
-  // Continuing over a split gives the CRC of the whole.
   EXPECT_EQ(crc32c("6789", crc32c("12345")), 0xE3069283u);
 }
 
