@@ -2,7 +2,7 @@
 # Builds bench_ops (Release) and runs it side by side with its PyTorch twin
 # (bench/bench_ops_torch.py) at the same thread count, under each OpenMP wait
 # policy in $POLICIES, $REPEATS times; each side gets its best run per op.
-# Prints the sgemm_ceiling probe (when built) and a Markdown table:
+# Prints the sgemm_ceiling probe and a Markdown table:
 #   op | forge ms | torch ms | ratio (torch/forge, > 1 means forge is faster) | ...
 #
 # Usage: bench/run_ops.sh [extra bench args, e.g. --filter linear --iters 10]
@@ -28,9 +28,7 @@ PYTHON="${PYTHON:-/usr/bin/python3}"
 
 # ---- build -----------------------------------------------------------------
 cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DFORGE_CUDA=OFF -DFORGE_TESTS=OFF >/dev/null
-targets=(bench_ops)
-[[ -f "$ROOT/bench/sgemm_ceiling.cpp" ]] && targets+=(sgemm_ceiling)
-ninja -C "$BUILD_DIR" -j2 "${targets[@]}" >/dev/null
+ninja -C "$BUILD_DIR" -j2 bench_ops sgemm_ceiling >/dev/null
 
 mkdir -p "$OUT_DIR"
 export OMP_NUM_THREADS="$THREADS"
@@ -38,10 +36,10 @@ export OMP_NUM_THREADS="$THREADS"
 # ---- environment -----------------------------------------------------------
 echo "# date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "# cpu: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores visible"
-# PyTorch gets the OpenBLAS core type forge picks for itself (common/runtime.cpp):
+# PyTorch gets the OpenBLAS core forge runs with (common/runtime.cpp picks it):
 # with the environment's OPENBLAS_CORETYPE=Haswell it would run at half speed
 # on an AVX-512 CPU, and OpenBLAS 0.3.21 does not recognise Zen 5 by itself.
-TORCH_CORE="${TORCH_CORE-$(grep -q avx512_bf16 /proc/cpuinfo && echo Cooperlake || (grep -q avx512f /proc/cpuinfo && echo SkylakeX) || echo "${OPENBLAS_CORETYPE:-}")}"
+TORCH_CORE="${TORCH_CORE-$("$BUILD_DIR/bench/sgemm_ceiling" --print-core)}"
 echo "# threads: $THREADS; OPENBLAS_CORETYPE in environment: ${OPENBLAS_CORETYPE:-(unset)}; torch runs with OPENBLAS_CORETYPE=${TORCH_CORE:-(unset)}"
 echo "# forge: git $(git -C "$ROOT" rev-parse --short HEAD), build $BUILD_DIR (Release, -march=native)"
 echo "# torch: $("$PYTHON" -c 'import torch; print(torch.__version__)') via $PYTHON"
@@ -59,11 +57,9 @@ if (( busy > 10 )); then
 fi
 
 # ---- sgemm ceiling ---------------------------------------------------------
-if [[ -x "$BUILD_DIR/bench/sgemm_ceiling" ]]; then
-  echo
-  echo "## sgemm_ceiling"
-  "$BUILD_DIR/bench/sgemm_ceiling" | tee "$OUT_DIR/sgemm_ceiling.txt"
-fi
+echo
+echo "## sgemm_ceiling"
+"$BUILD_DIR/bench/sgemm_ceiling" | tee "$OUT_DIR/sgemm_ceiling.txt"
 
 # ---- op benchmarks ---------------------------------------------------------
 run_with_policy() {  # policy, output file, command...

@@ -23,9 +23,11 @@ REPEATS="${REPEATS:-1}"
 BUILD_DIR="${BUILD_DIR:-build-bench}"
 case "$BUILD_DIR" in /*) ;; *) BUILD_DIR="$ROOT/$BUILD_DIR" ;; esac
 PYTHON="${PYTHON:-/usr/bin/python3}"
-# The core type forge itself picks on AVX-512 (common/runtime.cpp) is offered to
+cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DFORGE_CUDA=OFF -DFORGE_TESTS=OFF >/dev/null
+ninja -C "$BUILD_DIR" -j2 bench_train sgemm_ceiling >/dev/null
+# The OpenBLAS core forge runs with (common/runtime.cpp picks it) is offered to
 # PyTorch too: on Zen 5 OpenBLAS 0.3.21's auto-detection picks slower kernels.
-BEST_CORE="$(grep -q avx512_bf16 /proc/cpuinfo && echo Cooperlake || (grep -q avx512f /proc/cpuinfo && echo SkylakeX) || echo)"
+BEST_CORE="$("$BUILD_DIR/bench/sgemm_ceiling" --print-core)"
 TORCH_ENVS=(
   "OMP_WAIT_POLICY=passive GLIBC_TUNABLES=glibc.malloc.hugetlb=1 OPENBLAS_CORETYPE=$BEST_CORE"
   "OMP_WAIT_POLICY=passive OPENBLAS_CORETYPE=$BEST_CORE"
@@ -33,9 +35,6 @@ TORCH_ENVS=(
   "OMP_WAIT_POLICY=passive OPENBLAS_CORETYPE="
   "OPENBLAS_CORETYPE="
 )
-
-cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DFORGE_CUDA=OFF -DFORGE_TESTS=OFF >/dev/null
-ninja -C "$BUILD_DIR" -j2 bench_train >/dev/null
 export OMP_NUM_THREADS="$THREADS"
 
 echo "# date: $(date -u '+%Y-%m-%d %H:%M UTC'); cpu: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores"

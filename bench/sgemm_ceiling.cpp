@@ -8,6 +8,7 @@
 // and forge's bf16 GEMM in the linear layout (bf16 -> fp32 conversion + sgemm,
 // see kernels/cpu/gemm.h). Run by hand:
 //   build/bench/sgemm_ceiling [--threads N] [--runs R] [--shapes gpt2|baby]
+//   build/bench/sgemm_ceiling --print-core   (the OpenBLAS core name only)
 // On a shared machine wall time suffers from other load (printed from
 // /proc/loadavg); the "cpu" column divides the FLOPs by the process CPU time
 // per thread of the nt run, an estimate of the unloaded rate (an upper bound:
@@ -67,6 +68,11 @@ Timing best_time(int runs, Fn&& fn) {
 
 int main(int argc, char** argv) {
   forge::runtime::init(argc, argv);
+  // --print-core: only the OpenBLAS core forge runs with (bench scripts give PyTorch the same).
+  if (argc == 2 && std::strcmp(argv[1], "--print-core") == 0) {
+    std::printf("%s\n", cpu::blas_core_name());
+    return 0;
+  }
   int threads = 2, runs = 5;
   bool baby = false;
   for (int i = 1; i + 1 < argc; i += 2) {
