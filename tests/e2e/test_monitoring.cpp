@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <set>
@@ -126,6 +127,34 @@ void write_metrics(const fs::path& run_dir, const std::string& text) {
 
 std::string rgb(viz::Rgb c) {
   return std::to_string(c.r) + "," + std::to_string(c.g) + "," + std::to_string(c.b);
+}
+
+// The progress line shows the achieved model GFLOP/s per device, and MFU is
+// that over train.peak_flops (1 GFLOP/s here, so MFU% = 100 x GFLOP/s); without
+// a peak MFU is n/a and the run says once how to get it.
+TEST(MonitoringE2e, ProgressLineShowsModelFlopsAndMfuFromThem) {
+  const fs::path dir = fresh_dir("monitoring_mfu");
+  const std::string recipe = write_recipe(dir);
+  CommandResult r = run_forge("train '" + recipe + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const size_t at = r.output.find("step      2/6 |");
+  ASSERT_NE(at, std::string::npos) << r.output;
+  const std::string line = r.output.substr(at, r.output.find('\n', at) - at);
+  double gflops = 0.0, mfu_percent = 0.0;
+  const size_t tail = line.find(" tok/s | ");
+  ASSERT_NE(tail, std::string::npos) << line;
+  ASSERT_EQ(std::sscanf(line.c_str() + tail, " tok/s | %lf GFLOP/s | mfu %lf%%", &gflops, &mfu_percent), 2) << line;
+  EXPECT_GT(gflops, 0.0) << line;
+  // Both are printed with one decimal: GFLOP/s within 0.05, so 100 x it within 5, and MFU% within 0.05.
+  EXPECT_NEAR(mfu_percent, 100.0 * gflops, 100.0 * 0.05 + 0.05) << line;
+  EXPECT_EQ(r.output.find("mfu: n/a until"), std::string::npos) << r.output;
+
+  fs::remove_all(dir / "run");
+  r = run_forge("train '" + recipe + "' train.peak_flops=0");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("mfu: n/a until train.peak_flops gives one device's peak FLOP/s"), std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find(" GFLOP/s | mfu n/a | eta "), std::string::npos) << r.output;
 }
 
 TEST(MonitoringE2e, PlotWritesADecodablePng) {
