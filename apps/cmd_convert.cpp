@@ -4,7 +4,7 @@
 
 #include "apps/commands.h"
 #include "common/error.h"
-#include "recipes/hf_convert.h"
+#include "checkpoint/hf_convert.h"
 
 namespace forge::apps {
 namespace {

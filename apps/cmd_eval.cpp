@@ -1,5 +1,5 @@
 // `forge eval CKPT --data SHARDS [--seq-len T] [--batch-size B]`: mean loss and
-// perplexity of a checkpoint's model over token shards (recipes/evaluate.h).
+// perplexity of a checkpoint's model over token shards (train/evaluate.h).
 #include <cstdio>
 #include <string>
 
@@ -7,9 +7,9 @@
 #include "apps/flags.h"
 #include "common/error.h"
 #include "nn/transformer.h"
-#include "recipes/checkpoint.h"
-#include "recipes/evaluate.h"
-#include "recipes/inference.h"
+#include "checkpoint/checkpoint.h"
+#include "train/evaluate.h"
+#include "train/inference.h"
 #include "recipes/recipe.h"
 
 namespace forge::apps {

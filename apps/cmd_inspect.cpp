@@ -7,7 +7,7 @@
 #include "apps/commands.h"
 #include "common/error.h"
 #include "nn/config.h"
-#include "recipes/checkpoint.h"
+#include "checkpoint/checkpoint.h"
 
 namespace forge::apps {
 namespace {

@@ -4,7 +4,7 @@
 
 #include "apps/commands.h"
 #include "common/error.h"
-#include "recipes/loss_plot.h"
+#include "monitor/loss_plot.h"
 
 namespace forge::apps {
 namespace {

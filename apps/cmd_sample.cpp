@@ -13,9 +13,9 @@
 #include "data/tokenizer_files.h"
 #include "nn/generate.h"
 #include "nn/transformer.h"
-#include "recipes/checkpoint.h"
-#include "recipes/inference.h"
-#include "recipes/sft.h"
+#include "checkpoint/checkpoint.h"
+#include "train/inference.h"
+#include "train/sft.h"
 
 namespace forge::apps {
 namespace {
@@ -114,7 +114,7 @@ int sample(int argc, char** argv) {
 
   std::vector<int64_t> prompt;
   int64_t stop_token = tokenizer.eot_id();
-  if (a.chat) {  // recipes/sft.h: the template the model was fine-tuned with
+  if (a.chat) {  // train/sft.h: the template the model was fine-tuned with
     const data::ChatTemplate chat = recipes::chat_template_of_checkpoint(contents, a.checkpoint);
     data::check_chat_tokens(tokenizer, chat, a.tokenizer);
     for (int32_t id : data::render_prompt(tokenizer, chat, {{"user", a.prompt}})) prompt.push_back(id);

@@ -1,5 +1,5 @@
 // `forge sft-eval CKPT --data HELDOUT.jsonl`: held-out exact-match accuracy of a
-// chat model (recipes/sft_eval.h), greedy decoding with the checkpoint's chat template.
+// chat model (train/sft_eval.h), greedy decoding with the checkpoint's chat template.
 #include <cstdio>
 #include <string>
 
@@ -8,10 +8,10 @@
 #include "common/error.h"
 #include "data/tokenizer_files.h"
 #include "nn/transformer.h"
-#include "recipes/checkpoint.h"
-#include "recipes/inference.h"
-#include "recipes/sft.h"
-#include "recipes/sft_eval.h"
+#include "checkpoint/checkpoint.h"
+#include "train/inference.h"
+#include "train/sft.h"
+#include "train/sft_eval.h"
 
 namespace forge::apps {
 namespace {

@@ -7,7 +7,7 @@
 #include "common/error.h"
 #include "distributed/world.h"
 #include "recipes/recipe.h"
-#include "recipes/trainer.h"
+#include "train/trainer.h"
 
 namespace forge::apps {
 namespace {

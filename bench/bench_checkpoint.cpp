@@ -31,7 +31,7 @@
 #include "common/philox.h"
 #include "nn/config.h"
 #include "nn/transformer.h"
-#include "recipes/checkpoint.h"
+#include "checkpoint/checkpoint.h"
 
 using namespace forge;
 

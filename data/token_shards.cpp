@@ -5,7 +5,7 @@
 #include <filesystem>
 
 #include "common/error.h"
-#include "data/hdf5_util.h"
+#include "io/hdf5_util.h"
 
 namespace forge::data {
 namespace fs = std::filesystem;

@@ -1,5 +1,5 @@
 """Prints the bytes TensorBoard's own protobuf classes and CRC code give for the
-events and checksums tests/recipes/test_tensorboard.cpp compares forge's hand
+events and checksums tests/monitor/test_tensorboard.cpp compares forge's hand
 encoding against. Run with the venv scripts/setup_python_tensorboard.sh makes:
     ~/.cache/forge/venv-tensorboard/bin/python scripts/make_tensorboard_golden.py
 Output of tensorboard 2.21.0 (pasted into the test):

@@ -10,7 +10,7 @@
 
 #include "nn/transformer.h"
 #include "recipes/recipe.h"
-#include "recipes/trainer.h"
+#include "train/trainer.h"
 
 namespace forge::disttest {
 

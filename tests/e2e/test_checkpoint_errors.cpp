@@ -8,7 +8,7 @@
 #include <sstream>
 
 #include "e2e_util.h"
-#include "recipes/checkpoint.h"
+#include "checkpoint/checkpoint.h"
 
 namespace forge::e2e {
 namespace {

@@ -2,7 +2,7 @@
 // after SIGKILL and after SIGTERM (both model families, dropout, gradient
 // accumulation, warmup + cosine), the second-signal and external-signal paths,
 // and init_from. Runs are stopped at known steps with the FORGE_TEST_SIGNAL_AT
-// hook (recipes/stop_signal.h), which sends the real signal to the process.
+// hook (train/stop_signal.h), which sends the real signal to the process.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -11,7 +11,7 @@
 #include <sstream>
 
 #include "e2e_util.h"
-#include "recipes/checkpoint.h"
+#include "checkpoint/checkpoint.h"
 
 namespace forge::e2e {
 namespace {

@@ -10,9 +10,9 @@
 
 #include "tests/e2e/e2e_util.h"
 #include "nn/transformer.h"
-#include "recipes/checkpoint.h"
-#include "recipes/hf_model.h"
-#include "recipes/safetensors.h"
+#include "checkpoint/checkpoint.h"
+#include "checkpoint/hf_model.h"
+#include "io/safetensors.h"
 
 namespace forge::e2e {
 namespace {

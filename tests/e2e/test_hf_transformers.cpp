@@ -16,9 +16,9 @@
 
 #include "autograd/grad_mode.h"
 #include "nn/transformer.h"
-#include "recipes/checkpoint.h"
-#include "recipes/inference.h"
-#include "recipes/safetensors.h"
+#include "checkpoint/checkpoint.h"
+#include "train/inference.h"
+#include "io/safetensors.h"
 #include "tests/e2e/e2e_util.h"
 
 namespace forge::e2e {

@@ -9,7 +9,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "recipes/checkpoint.h"
+#include "checkpoint/checkpoint.h"
 #include "tests/e2e/e2e_util.h"
 
 namespace forge::e2e {

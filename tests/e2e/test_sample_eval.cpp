@@ -13,9 +13,9 @@
 #include "data/tokenizer_train.h"
 #include "nn/generate.h"
 #include "nn/transformer.h"
-#include "recipes/checkpoint.h"
-#include "recipes/evaluate.h"
-#include "recipes/inference.h"
+#include "checkpoint/checkpoint.h"
+#include "train/evaluate.h"
+#include "train/inference.h"
 #include "tests/e2e/e2e_util.h"
 
 namespace forge {

@@ -1,0 +1,371 @@
+// Hugging Face config.json and model.safetensors <-> forge (see hf_model.h).
+#include "checkpoint/hf_model.h"
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+#include "io/safetensors.h"
+
+namespace forge::recipes {
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+using OrderedJson = nlohmann::ordered_json;
+using nn::Family;
+using nn::ModelConfig;
+
+// ---- config.json fields ------------------------------------------------
+
+int64_t required_int(const Json& j, const std::string& key, const std::string& source) {
+  FORGE_CHECK(j.contains(key) && !j[key].is_null(), "'" << source << "': missing '" << key << "'");
+  FORGE_CHECK(j[key].is_number_integer(), "'" << source << "': '" << key << "' must be an integer, got " << j[key].dump());
+  return j[key].get<int64_t>();
+}
+
+int64_t optional_int(const Json& j, const std::string& key, int64_t fallback, const std::string& source) {
+  return j.contains(key) && !j[key].is_null() ? required_int(j, key, source) : fallback;
+}
+
+double optional_number(const Json& j, const std::string& key, double fallback, const std::string& source) {
+  if (!j.contains(key) || j[key].is_null()) return fallback;
+  FORGE_CHECK(j[key].is_number(), "'" << source << "': '" << key << "' must be a number, got " << j[key].dump());
+  return j[key].get<double>();
+}
+
+// `key` must be absent or equal `expected` (JSON equality): a feature forge's models lack.
+void require_value(const Json& j, const std::string& key, const Json& expected, const std::string& source,
+                   const char* why) {
+  if (!j.contains(key)) return;
+  FORGE_CHECK(j[key] == expected, "'" << source << "': '" << key << "' is " << j[key].dump() << " but forge supports only "
+                                      << expected.dump() << " (" << why << ")");
+}
+
+// One supported Hugging Face architecture: its config.json in both directions.
+struct HfArchitecture {
+  Family family;
+  const char* architecture;  // "GPT2LMHeadModel", ...
+  std::function<void(const ModelConfig&, OrderedJson&)> to_json;
+  std::function<ModelConfig(const Json&, const std::string&)> from_json;
+};
+
+void gpt2_to_json(const ModelConfig& c, OrderedJson& j) {
+  j["vocab_size"] = c.vocab_size;
+  j["n_positions"] = c.block_size;
+  j["n_ctx"] = c.block_size;
+  j["n_embd"] = c.n_embd;
+  j["n_layer"] = c.n_layer;
+  j["n_head"] = c.n_head;
+  j["n_inner"] = c.ffn_hidden > 0 ? Json(c.ffn_hidden) : Json(nullptr);  // null: 4 * n_embd in both
+  j["activation_function"] = "gelu_new";                                   // tanh approximation, as forge's gelu
+  j["layer_norm_epsilon"] = c.norm_eps;
+  j["resid_pdrop"] = c.dropout;
+  j["embd_pdrop"] = c.dropout;
+  j["attn_pdrop"] = 0.0;  // forge does not drop attention probabilities
+  j["initializer_range"] = 0.02;
+  j["scale_attn_weights"] = true;
+  j["tie_word_embeddings"] = true;
+}
+
+ModelConfig gpt2_from_json(const Json& j, const std::string& src) {
+  ModelConfig c;
+  c.family = Family::gpt2;
+  c.n_layer = required_int(j, "n_layer", src);
+  c.n_head = required_int(j, "n_head", src);
+  c.n_embd = required_int(j, "n_embd", src);
+  c.vocab_size = required_int(j, "vocab_size", src);
+  c.block_size = j.contains("n_ctx") && !j.contains("n_positions") ? required_int(j, "n_ctx", src)
+                                                                    : required_int(j, "n_positions", src);
+  c.ffn_hidden = optional_int(j, "n_inner", 0, src);
+  c.norm_eps = optional_number(j, "layer_norm_epsilon", 1e-5, src);
+  c.dropout = optional_number(j, "resid_pdrop", 0.1, src);
+  c.tie_embeddings = true;
+  const std::string act = j.contains("activation_function") ? j["activation_function"].get<std::string>() : "gelu_new";
+  FORGE_CHECK(act == "gelu_new" || act == "gelu_pytorch_tanh",
+              "'" << src << "': activation_function '" << act
+                  << "' is not supported; forge's GPT-2 uses the tanh GELU (gelu_new or gelu_pytorch_tanh)");
+  require_value(j, "tie_word_embeddings", true, src, "GPT-2's LM head is tied to wte");
+  require_value(j, "scale_attn_weights", true, src, "attention scores are scaled by 1/sqrt(head_dim)");
+  require_value(j, "scale_attn_by_inverse_layer_idx", false, src, "no per-layer attention scaling");
+  require_value(j, "add_cross_attention", false, src, "decoder-only models");
+  return c;
+}
+
+void llama_to_json(const ModelConfig& c, OrderedJson& j) {
+  j["vocab_size"] = c.vocab_size;
+  j["hidden_size"] = c.n_embd;
+  j["intermediate_size"] = c.ffn_dim();
+  j["num_hidden_layers"] = c.n_layer;
+  j["num_attention_heads"] = c.n_head;
+  j["num_key_value_heads"] = c.kv_heads();
+  j["max_position_embeddings"] = c.block_size;
+  j["hidden_act"] = "silu";
+  j["rms_norm_eps"] = c.norm_eps;
+  j["rope_theta"] = c.rope_theta;
+  j["rope_scaling"] = nullptr;
+  j["attention_bias"] = false;
+  j["attention_dropout"] = 0.0;
+  j["pretraining_tp"] = 1;
+  j["initializer_range"] = 0.02;
+  j["tie_word_embeddings"] = c.tie_embeddings;
+}
+
+ModelConfig llama_from_json(const Json& j, const std::string& src) {
+  ModelConfig c;
+  c.family = Family::llama;
+  c.n_layer = required_int(j, "num_hidden_layers", src);
+  c.n_head = required_int(j, "num_attention_heads", src);
+  c.n_kv_head = optional_int(j, "num_key_value_heads", c.n_head, src);
+  c.n_embd = required_int(j, "hidden_size", src);
+  c.ffn_hidden = required_int(j, "intermediate_size", src);
+  c.vocab_size = required_int(j, "vocab_size", src);
+  c.block_size = optional_int(j, "max_position_embeddings", 2048, src);  // transformers' default
+  c.norm_eps = optional_number(j, "rms_norm_eps", 1e-6, src);
+  c.rope_theta = optional_number(j, "rope_theta", 10000.0, src);
+  c.dropout = 0.0;
+  c.tie_embeddings = j.contains("tie_word_embeddings") && !j["tie_word_embeddings"].is_null()
+                         ? j["tie_word_embeddings"].get<bool>()
+                         : false;  // LlamaConfig's default
+  require_value(j, "hidden_act", "silu", src, "forge's Llama MLP is SwiGLU");
+  require_value(j, "rope_scaling", nullptr, src, "plain RoPE without scaling");
+  require_value(j, "attention_bias", false, src, "Llama projections have no biases");
+  require_value(j, "mlp_bias", false, src, "Llama projections have no biases");
+  if (j.contains("head_dim") && !j["head_dim"].is_null())
+    FORGE_CHECK(c.n_head > 0 && required_int(j, "head_dim", src) * c.n_head == c.n_embd,
+                "'" << src << "': head_dim " << j["head_dim"].dump() << " is not hidden_size / num_attention_heads ("
+                    << c.n_embd << " / " << c.n_head << "), which forge requires");
+  return c;
+}
+
+// model_type -> architecture.
+const std::map<std::string, HfArchitecture>& architectures() {
+  static const std::map<std::string, HfArchitecture> a = {
+      {"gpt2", {Family::gpt2, "GPT2LMHeadModel", gpt2_to_json, gpt2_from_json}},
+      {"llama", {Family::llama, "LlamaForCausalLM", llama_to_json, llama_from_json}},
+  };
+  return a;
+}
+
+const char* model_type(Family f) { return f == Family::gpt2 ? "gpt2" : "llama"; }
+
+// ---- weights -------------------------------------------------------------
+
+std::vector<std::string> split_name(const std::string& name) {
+  std::vector<std::string> parts;
+  std::stringstream ss(name);
+  for (std::string p; std::getline(ss, p, '.');) parts.push_back(p);
+  return parts;
+}
+
+bool ends_with_parts(const std::string& name, const std::vector<std::string>& suffix) {
+  const auto parts = split_name(name);
+  return parts.size() >= suffix.size() && std::equal(suffix.rbegin(), suffix.rend(), parts.rbegin());
+}
+
+// GPT-2 weights that are Conv1D (in, out) in Hugging Face and Linear (out, in) in forge.
+bool is_gpt2_conv1d(const std::string& name) {
+  return ends_with_parts(name, {"attn", "c_attn", "weight"}) || ends_with_parts(name, {"attn", "c_proj", "weight"}) ||
+         ends_with_parts(name, {"mlp", "c_fc", "weight"}) || ends_with_parts(name, {"mlp", "c_proj", "weight"});
+}
+
+// Buffers Hugging Face files may carry that are not parameters.
+bool is_hf_buffer(Family f, const std::string& name) {
+  if (f == Family::gpt2) return ends_with_parts(name, {"attn", "bias"}) || ends_with_parts(name, {"attn", "masked_bias"});
+  return ends_with_parts(name, {"rotary_emb", "inv_freq"});
+}
+
+Tensor transposed(const Tensor& t) { return t.detach().transpose(0, 1).contiguous(); }
+
+bool bitwise_equal(const Tensor& a, const Tensor& b) {
+  if (a.shape() != b.shape()) return false;
+  const Tensor ca = a.contiguous(), cb = b.contiguous();
+  return std::memcmp(ca.data_ptr(), cb.data_ptr(), ca.nbytes()) == 0;
+}
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  FORGE_CHECK(in, "cannot read '" << path.string() << "'");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+std::string hf_config_json(const ModelConfig& config) {
+  config.validate();
+  const HfArchitecture& arch = architectures().at(model_type(config.family));
+  OrderedJson j;
+  j["architectures"] = OrderedJson::array({arch.architecture});
+  j["model_type"] = model_type(config.family);
+  arch.to_json(config, j);
+  j["torch_dtype"] = "float32";
+  return j.dump(2) + "\n";
+}
+
+ModelConfig model_config_from_hf_json(const std::string& json_text, const std::string& source) {
+  Json j;
+  try {
+    j = Json::parse(json_text);
+  } catch (const Json::exception& e) {
+    FORGE_THROW("'" << source << "' is not valid JSON: " << e.what());
+  }
+  FORGE_CHECK(j.is_object(), "'" << source << "' must hold a JSON object, got a " << j.type_name());
+  FORGE_CHECK(j.contains("model_type") && j["model_type"].is_string(), "'" << source << "': missing 'model_type'");
+  const std::string type = j["model_type"].get<std::string>();
+  auto it = architectures().find(type);
+  FORGE_CHECK(it != architectures().end(), "'" << source << "': model_type '" << type
+                                               << "' is not supported (forge reads gpt2 and llama)");
+  if (j.contains("architectures") && j["architectures"].is_array() && !j["architectures"].empty())
+    FORGE_CHECK(j["architectures"][0] == it->second.architecture,
+                "'" << source << "': architecture " << j["architectures"][0].dump() << " is not supported for model_type '"
+                    << type << "' (forge reads " << it->second.architecture << ")");
+  ModelConfig c;
+  try {
+    c = it->second.from_json(j, source);
+  } catch (const nlohmann::json::exception& e) {
+    FORGE_THROW("'" << source << "': a field has the wrong type: " << e.what());
+  }
+  try {
+    c.validate();
+  } catch (const Error& e) {
+    FORGE_THROW("'" << source << "' describes a model forge cannot build: " << e.what());
+  }
+  return c;
+}
+
+std::vector<std::pair<std::string, Shape>> model_parameter_shapes(const ModelConfig& c) {
+  c.validate();
+  const int64_t C = c.n_embd, F = c.ffn_dim(), V = c.vocab_size, D = c.head_dim();
+  std::vector<std::pair<std::string, Shape>> out;
+  if (c.family == Family::gpt2) {
+    out.push_back({"transformer.wte.weight", {V, C}});
+    out.push_back({"transformer.wpe.weight", {c.block_size, C}});
+    for (int64_t i = 0; i < c.n_layer; ++i) {
+      const std::string p = "transformer.h." + std::to_string(i) + ".";
+      out.push_back({p + "ln_1.weight", {C}});
+      out.push_back({p + "ln_1.bias", {C}});
+      out.push_back({p + "attn.c_attn.weight", {3 * C, C}});
+      out.push_back({p + "attn.c_attn.bias", {3 * C}});
+      out.push_back({p + "attn.c_proj.weight", {C, C}});
+      out.push_back({p + "attn.c_proj.bias", {C}});
+      out.push_back({p + "ln_2.weight", {C}});
+      out.push_back({p + "ln_2.bias", {C}});
+      out.push_back({p + "mlp.c_fc.weight", {F, C}});
+      out.push_back({p + "mlp.c_fc.bias", {F}});
+      out.push_back({p + "mlp.c_proj.weight", {C, F}});
+      out.push_back({p + "mlp.c_proj.bias", {C}});
+    }
+    out.push_back({"transformer.ln_f.weight", {C}});
+    out.push_back({"transformer.ln_f.bias", {C}});
+  } else {
+    out.push_back({"model.embed_tokens.weight", {V, C}});
+    for (int64_t i = 0; i < c.n_layer; ++i) {
+      const std::string p = "model.layers." + std::to_string(i) + ".";
+      out.push_back({p + "input_layernorm.weight", {C}});
+      out.push_back({p + "self_attn.q_proj.weight", {c.n_head * D, C}});
+      out.push_back({p + "self_attn.k_proj.weight", {c.kv_heads() * D, C}});
+      out.push_back({p + "self_attn.v_proj.weight", {c.kv_heads() * D, C}});
+      out.push_back({p + "self_attn.o_proj.weight", {C, c.n_head * D}});
+      out.push_back({p + "post_attention_layernorm.weight", {C}});
+      out.push_back({p + "mlp.gate_proj.weight", {F, C}});
+      out.push_back({p + "mlp.up_proj.weight", {F, C}});
+      out.push_back({p + "mlp.down_proj.weight", {C, F}});
+    }
+    out.push_back({"model.norm.weight", {C}});
+    if (!c.tie_embeddings) out.push_back({"lm_head.weight", {V, C}});
+  }
+  return out;
+}
+
+std::string parameter_mismatches(const ModelConfig& config, const NamedTensors& tensors) {
+  const auto expected = model_parameter_shapes(config);
+  std::map<std::string, Shape> want(expected.begin(), expected.end());
+  std::map<std::string, int> seen;
+  std::ostringstream out;
+  for (const auto& [name, t] : tensors) {
+    if (++seen[name] == 2) out << "  " << name << ": given more than once\n";
+    auto it = want.find(name);
+    if (it == want.end()) out << "  " << name << ": unexpected " << shape_str(t.shape()) << "\n";
+    else if (it->second != t.shape())
+      out << "  " << name << ": expected " << shape_str(it->second) << ", found " << shape_str(t.shape()) << "\n";
+  }
+  for (const auto& [name, shape] : expected)
+    if (!seen.count(name)) out << "  " << name << ": missing, expected " << shape_str(shape) << "\n";
+  return out.str();
+}
+
+void write_hf_model(const std::string& safetensors_path, const ModelConfig& config, const NamedTensors& model) {
+  const std::string mismatches = parameter_mismatches(config, model);
+  FORGE_CHECK(mismatches.empty(), "cannot export to '" << safetensors_path << "': the weights do not match the "
+                                                       << family_name(config.family) << " config:\n" << mismatches);
+  NamedTensors hf;
+  for (const auto& [name, t] : model) {
+    const bool conv1d = config.family == Family::gpt2 && is_gpt2_conv1d(name);
+    hf.push_back({name, conv1d ? transposed(t) : t.detach()});
+  }
+  const fs::path config_path = fs::path(safetensors_path).parent_path() / "config.json";
+  write_safetensors(safetensors_path, hf, {{"format", "pt"}});
+  const std::string text = hf_config_json(config);
+  const std::string tmp = config_path.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.flush();
+    FORGE_CHECK(out, "cannot write '" << tmp << "'");
+  }
+  std::error_code ec;
+  fs::rename(tmp, config_path, ec);
+  FORGE_CHECK(!ec, "cannot write '" << config_path.string() << "': " << ec.message());
+}
+
+HfModel read_hf_model(const std::string& safetensors_path) {
+  const SafetensorsFile file(safetensors_path);
+  const fs::path config_path = fs::path(safetensors_path).parent_path() / "config.json";
+  FORGE_CHECK(fs::is_regular_file(config_path), "Hugging Face model '" << safetensors_path << "' needs its config.json next "
+                                                                       << "to it; '" << config_path.string()
+                                                                       << "' does not exist");
+  HfModel m;
+  m.config = model_config_from_hf_json(read_text(config_path), config_path.string());
+  const Family family = m.config.family;
+  const std::string embedding = family == Family::gpt2 ? "transformer.wte.weight" : "model.embed_tokens.weight";
+  Tensor stored_head;  // lm_head.weight of a tied model
+  for (const SafetensorsEntry& e : file.entries()) {
+    if (is_hf_buffer(family, e.name)) {
+      m.dropped.push_back(e.name);
+      continue;
+    }
+    std::string name = e.name;
+    if (name == "lm_head.weight" && m.config.tie_embeddings) {
+      stored_head = file.read_f32(name);
+      continue;
+    }
+    if (family == Family::gpt2 && name.rfind("transformer.", 0) != 0) name = "transformer." + name;
+    Tensor t = file.read_f32(e.name);
+    if (family == Family::gpt2 && is_gpt2_conv1d(name) && t.dim() == 2) t = transposed(t);
+    m.tensors.push_back({name, t});
+  }
+  if (stored_head.defined()) {
+    const Tensor* emb = nullptr;
+    for (const auto& [name, t] : m.tensors)
+      if (name == embedding) emb = &t;
+    if (emb == nullptr) {
+      m.tensors.push_back({"lm_head.weight", stored_head});  // reported as unexpected by parameter_mismatches
+    } else {
+      FORGE_CHECK(bitwise_equal(*emb, stored_head),
+                  "'" << safetensors_path << "': lm_head.weight differs from " << embedding << ", but the model ties "
+                      << "them (" << config_path.string() << ")");
+      m.dropped.push_back("lm_head.weight");
+    }
+  }
+  return m;
+}
+
+}  // namespace forge::recipes
