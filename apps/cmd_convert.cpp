@@ -1,8 +1,10 @@
 // `forge convert IN OUT`: forge checkpoint <-> Hugging Face model.safetensors + config.json.
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "apps/commands.h"
+#include "apps/flags.h"
 #include "common/error.h"
 #include "checkpoint/hf_convert.h"
 
@@ -10,8 +12,9 @@ namespace forge::apps {
 namespace {
 
 int convert(int argc, char** argv) {
-  FORGE_CHECK(argc == 2, "usage: forge convert IN OUT (see `forge help convert`)");
-  std::printf("%s\n", recipes::convert_model(argv[0], argv[1]).c_str());
+  const std::vector<std::string> paths = FlagParser("forge convert").parse(argc, argv);
+  FORGE_CHECK(paths.size() == 2, "usage: forge convert IN OUT (see `forge convert --help`)");
+  std::printf("%s\n", recipes::convert_model(paths[0], paths[1]).c_str());
   return 0;
 }
 

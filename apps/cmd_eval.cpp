@@ -2,6 +2,7 @@
 // perplexity of a checkpoint's model over token shards (train/evaluate.h).
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "apps/commands.h"
 #include "apps/flags.h"
@@ -27,30 +28,16 @@ const char* kUsage =
     "  --batch-size B  windows per forward pass (default 8); the result does not depend on it";
 
 int eval(int argc, char** argv) {
-  std::string checkpoint, shards;
+  std::string shards;
   int64_t seq_len = 0, batch_size = 8;
-  for (int i = 0; i < argc; ++i) {
-    const std::string arg = argv[i];
-    auto value = [&]() -> std::string {
-      FORGE_CHECK(i + 1 < argc, arg << " needs a value\n" << kUsage);
-      return argv[++i];
-    };
-    if (arg == "--data") {
-      shards = value();
-    } else if (arg == "--seq-len") {
-      seq_len = parse_int_flag(arg, value());
-      FORGE_CHECK(seq_len >= 1, "--seq-len must be >= 1, got " << seq_len);
-    } else if (arg == "--batch-size") {
-      batch_size = parse_int_flag(arg, value());
-      FORGE_CHECK(batch_size >= 1, "--batch-size must be >= 1, got " << batch_size);
-    } else if (arg.rfind("--", 0) == 0) {
-      FORGE_THROW("unknown option '" << arg << "'\n" << kUsage);
-    } else {
-      FORGE_CHECK(checkpoint.empty(), "expected one checkpoint, got '" << checkpoint << "' and '" << arg << "'");
-      checkpoint = arg;
-    }
-  }
-  FORGE_CHECK(!checkpoint.empty() && !shards.empty(), "missing CKPT or --data\n" << kUsage);
+  const std::vector<std::string> args = FlagParser("forge eval")
+                                            .text("--data", &shards)
+                                            .integer("--seq-len", &seq_len, 1)
+                                            .integer("--batch-size", &batch_size, 1)
+                                            .parse(argc, argv);
+  FORGE_CHECK(args.size() <= 1, "expected one checkpoint, got '" << args[0] << "' and '" << args[1] << "'");
+  FORGE_CHECK(!args.empty() && !shards.empty(), "missing CKPT or --data\n" << kUsage);
+  const std::string& checkpoint = args[0];
 
   const recipes::CheckpointContents contents = recipes::load_checkpoint(checkpoint, /*with_optimizer=*/false);
   const auto model = recipes::model_from_checkpoint(contents, checkpoint);

@@ -3,8 +3,10 @@
 // whether every dataset's checksum verifies. Exits 1 when any does not.
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "apps/commands.h"
+#include "apps/flags.h"
 #include "common/error.h"
 #include "nn/config.h"
 #include "checkpoint/checkpoint.h"
@@ -13,8 +15,9 @@ namespace forge::apps {
 namespace {
 
 int inspect(int argc, char** argv) {
-  FORGE_CHECK(argc == 1, "usage: forge inspect CKPT (one checkpoint file)");
-  const std::string path = argv[0];
+  const std::vector<std::string> paths = FlagParser("forge inspect").parse(argc, argv);
+  FORGE_CHECK(paths.size() == 1, "usage: forge inspect CKPT (one checkpoint file)");
+  const std::string& path = paths[0];
   const recipes::CheckpointReport r = recipes::verify_checkpoint(path);
   const nn::ModelConfig& m = r.model_config;
   std::printf("checkpoint: %s\n", path.c_str());

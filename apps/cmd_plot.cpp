@@ -3,6 +3,7 @@
 #include <string>
 
 #include "apps/commands.h"
+#include "apps/flags.h"
 #include "common/error.h"
 #include "monitor/loss_plot.h"
 
@@ -23,36 +24,25 @@ const char* kUsage =
 
 int plot_cmd(int argc, char** argv) {
   recipes::LossPlotOptions options;
-  for (int i = 0; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      FORGE_CHECK(i + 1 < argc, "option " << a << " needs a value\n" << kUsage);
-      return argv[++i];
-    };
-    if (a == "--out") {
-      options.out = value();
-    } else if (a == "--x") {
-      const std::string v = value();
-      FORGE_CHECK(v == "steps" || v == "tokens", "--x expects 'steps' or 'tokens', got '" << v << "'");
-      options.x = v == "tokens" ? recipes::PlotAxis::tokens : recipes::PlotAxis::steps;
-    } else if (a == "--log-y") {
-      options.log_y = true;
-    } else if (a == "--title") {
-      options.title = value();
-    } else if (a == "--size") {
-      const std::string v = value();
-      int w = 0, h = 0, used = 0;
-      FORGE_CHECK(std::sscanf(v.c_str(), "%dx%d%n", &w, &h, &used) == 2 && used == int(v.size()) && w >= 200 &&
-                      h >= 150 && w <= 8192 && h <= 8192,
-                  "--size expects WIDTHxHEIGHT between 200x150 and 8192x8192, got '" << v << "'");
-      options.width = w;
-      options.height = h;
-    } else if (a.rfind("--", 0) == 0) {
-      FORGE_THROW("unknown option '" << a << "'\n" << kUsage);
-    } else {
-      options.run_dirs.push_back(a);
-    }
-  }
+  const auto axis = [&options](const std::string& v) {
+    FORGE_CHECK(v == "steps" || v == "tokens", "--x expects 'steps' or 'tokens', got '" << v << "'");
+    options.x = v == "tokens" ? recipes::PlotAxis::tokens : recipes::PlotAxis::steps;
+  };
+  const auto size = [&options](const std::string& v) {
+    int w = 0, h = 0, used = 0;
+    FORGE_CHECK(std::sscanf(v.c_str(), "%dx%d%n", &w, &h, &used) == 2 && used == int(v.size()) && w >= 200 &&
+                    h >= 150 && w <= 8192 && h <= 8192,
+                "--size expects WIDTHxHEIGHT between 200x150 and 8192x8192, got '" << v << "'");
+    options.width = w;
+    options.height = h;
+  };
+  options.run_dirs = FlagParser("forge plot")
+                         .text("--out", &options.out)
+                         .custom("--x", axis)
+                         .toggle("--log-y", &options.log_y)
+                         .text("--title", &options.title)
+                         .custom("--size", size)
+                         .parse(argc, argv);
   FORGE_CHECK(!options.run_dirs.empty() && !options.out.empty(), kUsage);
   recipes::plot_loss_curves(options);
   std::printf("wrote %s (%zu run%s)\n", options.out.c_str(), options.run_dirs.size(),

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "apps/commands.h"
+#include "apps/flags.h"
 #include "common/error.h"
 #include "data/prepare.h"
 #include "data/sft_prepare.h"
@@ -74,38 +75,24 @@ int prepare_cmd(int argc, char** argv) {
   data::PrepareOptions options;
   data::SftPrepareOptions sft;
   bool sft_mode = false;
-  std::vector<std::string> inputs;
-  for (int i = 0; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      FORGE_CHECK(i + 1 < argc, "option " << a << " needs a value\n" << kUsage);
-      return argv[++i];
-    };
-    auto number = [&](const std::string& v) {
-      try {
-        size_t used = 0;
-        double d = std::stod(v, &used);
-        FORGE_CHECK(used == v.size(), "");
-        return d;
-      } catch (...) {
-        FORGE_THROW("option " << a << " expects a number, got '" << v << "'");
-      }
-    };
-    if (a == "--tokenizer") tokenizer_path = value();
-    else if (a == "--out") options.out_dir = value();
-    else if (a == "--val-fraction") options.val_fraction = number(value());
-    else if (a == "--separator") options.separator = value();
-    else if (a == "--shard-tokens") options.shard_tokens = static_cast<int64_t>(number(value()));
-    else if (a == "--seed") options.seed = static_cast<uint64_t>(number(value()));
-    else if (a == "--sft") sft_mode = true;
-    else if (a == "--val") sft.val_inputs.push_back(value());
-    else if (a == "--skip-bad") sft.skip_bad = true;
-    else if (a == "--train-on-prompt") sft.train_on_prompt = true;
-    else if (a == "--chat-turn") sft.chat_template.turn = unescape_newlines(value());
-    else if (a == "--chat-stop") sft.chat_template.stop = value();
-    else if (a.rfind("--", 0) == 0) FORGE_THROW("unknown option '" << a << "'\n" << kUsage);
-    else inputs.push_back(a);
-  }
+  int64_t shard_tokens = options.shard_tokens, seed = static_cast<int64_t>(options.seed);
+  const std::vector<std::string> inputs =
+      FlagParser("forge prepare")
+          .text("--tokenizer", &tokenizer_path)
+          .text("--out", &options.out_dir)
+          .number("--val-fraction", &options.val_fraction)
+          .text("--separator", &options.separator)
+          .integer("--shard-tokens", &shard_tokens, 1)
+          .integer("--seed", &seed, 0)
+          .toggle("--sft", &sft_mode)
+          .texts("--val", &sft.val_inputs)
+          .toggle("--skip-bad", &sft.skip_bad)
+          .toggle("--train-on-prompt", &sft.train_on_prompt)
+          .custom("--chat-turn", [&sft](const std::string& v) { sft.chat_template.turn = unescape_newlines(v); })
+          .text("--chat-stop", &sft.chat_template.stop)
+          .parse(argc, argv);
+  options.shard_tokens = shard_tokens;
+  options.seed = static_cast<uint64_t>(seed);
   FORGE_CHECK(!tokenizer_path.empty() && !options.out_dir.empty() && !inputs.empty(), kUsage);
   const bool sft_flags = !sft.val_inputs.empty() || sft.skip_bad || sft.train_on_prompt ||
                          !(sft.chat_template == data::ChatTemplate{});

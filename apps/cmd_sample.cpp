@@ -50,41 +50,34 @@ struct SampleArgs {
 
 SampleArgs parse(int argc, char** argv) {
   SampleArgs a;
-  for (int i = 0; i < argc; ++i) {
-    const std::string arg = argv[i];
-    auto value = [&]() -> std::string {
-      FORGE_CHECK(i + 1 < argc, arg << " needs a value\n" << kUsage);
-      return argv[++i];
-    };
-    if (arg == "--prompt" || arg == "--chat") {
+  auto prompt = [&a](bool chat) {
+    return [&a, chat](const std::string& text) {
       FORGE_CHECK(!a.have_prompt, "give one of --prompt and --chat, once");
-      a.prompt = value();
+      a.prompt = text;
       a.have_prompt = true;
-      a.chat = arg == "--chat";
-    } else if (arg == "--max-new-tokens") {
-      a.options.max_new_tokens = parse_int_flag(arg, value());
-      a.have_max_new = true;
-    } else if (arg == "--temperature") {
-      a.options.temperature = parse_double_flag(arg, value());
-    } else if (arg == "--top-k") {
-      a.options.top_k = parse_int_flag(arg, value());
-    } else if (arg == "--top-p") {
-      a.options.top_p = parse_double_flag(arg, value());
-    } else if (arg == "--seed") {
-      const int64_t seed = parse_int_flag(arg, value());
-      FORGE_CHECK(seed >= 0, "--seed must be >= 0, got " << seed);
-      a.options.seed = static_cast<uint64_t>(seed);
-    } else if (arg == "--tokenizer") {
-      a.tokenizer = value();
-    } else if (arg == "--no-stop") {
-      a.stop = false;
-    } else if (arg.rfind("--", 0) == 0) {
-      FORGE_THROW("unknown option '" << arg << "'\n" << kUsage);
-    } else {
-      FORGE_CHECK(a.checkpoint.empty(), "expected one checkpoint, got '" << a.checkpoint << "' and '" << arg << "'");
-      a.checkpoint = arg;
-    }
-  }
+      a.chat = chat;
+    };
+  };
+  int64_t seed = 0;
+  const std::vector<std::string> args =
+      FlagParser("forge sample")
+          .custom("--prompt", prompt(false))
+          .custom("--chat", prompt(true))
+          .custom("--max-new-tokens",
+                  [&a](const std::string& v) {
+                    a.options.max_new_tokens = parse_int_flag("--max-new-tokens", v);
+                    a.have_max_new = true;
+                  })
+          .number("--temperature", &a.options.temperature)
+          .integer("--top-k", &a.options.top_k)
+          .number("--top-p", &a.options.top_p)
+          .integer("--seed", &seed, 0)
+          .text("--tokenizer", &a.tokenizer)
+          .toggle("--no-stop", &a.stop, false)
+          .parse(argc, argv);
+  FORGE_CHECK(args.size() <= 1, "expected one checkpoint, got '" << args[0] << "' and '" << args[1] << "'");
+  if (!args.empty()) a.checkpoint = args[0];
+  a.options.seed = static_cast<uint64_t>(seed);
   FORGE_CHECK(!a.checkpoint.empty() && a.have_prompt, "missing CKPT or --prompt\n" << kUsage);
   // Flag names in the messages of bad values.
   FORGE_CHECK(a.options.max_new_tokens >= 0, "--max-new-tokens must be >= 0, got " << a.options.max_new_tokens);

@@ -2,6 +2,7 @@
 // chat model (train/sft_eval.h), greedy decoding with the checkpoint's chat template.
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "apps/commands.h"
 #include "apps/flags.h"
@@ -33,30 +34,20 @@ const char* kUsage =
     "                      mean-embedding rows, as sft.extend_vocab does (the SFT starting point)";
 
 int sft_eval(int argc, char** argv) {
-  std::string checkpoint, data_path, tokenizer_path;
+  std::string data_path, tokenizer_path;
   int64_t max_new = 32, limit = 0, show = 0;
   bool extend = false;
-  for (int i = 0; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      FORGE_CHECK(i + 1 < argc, a << " needs a value\n" << kUsage);
-      return argv[++i];
-    };
-    if (a == "--data") data_path = value();
-    else if (a == "--max-new-tokens") max_new = parse_int_flag(a, value());
-    else if (a == "--limit") limit = parse_int_flag(a, value());
-    else if (a == "--show") show = parse_int_flag(a, value());
-    else if (a == "--tokenizer") tokenizer_path = value();
-    else if (a == "--extend-vocab") extend = true;
-    else if (a.rfind("--", 0) == 0) FORGE_THROW("unknown option '" << a << "'\n" << kUsage);
-    else {
-      FORGE_CHECK(checkpoint.empty(), "expected one checkpoint, got '" << checkpoint << "' and '" << a << "'");
-      checkpoint = a;
-    }
-  }
-  FORGE_CHECK(!checkpoint.empty() && !data_path.empty(), "missing CKPT or --data\n" << kUsage);
-  FORGE_CHECK(max_new >= 1, "--max-new-tokens must be >= 1, got " << max_new);
-  FORGE_CHECK(limit >= 0 && show >= 0, "--limit and --show must be >= 0");
+  const std::vector<std::string> args = FlagParser("forge sft-eval")
+                                            .text("--data", &data_path)
+                                            .integer("--max-new-tokens", &max_new, 1)
+                                            .integer("--limit", &limit, 0)
+                                            .integer("--show", &show, 0)
+                                            .text("--tokenizer", &tokenizer_path)
+                                            .toggle("--extend-vocab", &extend)
+                                            .parse(argc, argv);
+  FORGE_CHECK(args.size() <= 1, "expected one checkpoint, got '" << args[0] << "' and '" << args[1] << "'");
+  FORGE_CHECK(!args.empty() && !data_path.empty(), "missing CKPT or --data\n" << kUsage);
+  const std::string& checkpoint = args[0];
 
   auto examples = recipes::read_exact_match_set(data_path);
   if (limit > 0 && limit < static_cast<int64_t>(examples.size())) examples.resize(static_cast<size_t>(limit));

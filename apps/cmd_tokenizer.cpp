@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "apps/commands.h"
+#include "apps/flags.h"
 #include "common/error.h"
 #include "data/tokenizer.h"
 #include "data/tokenizer_files.h"
@@ -16,14 +17,6 @@
 
 namespace forge::apps {
 namespace {
-
-int64_t parse_int(const std::string& flag, const char* text) {
-  int64_t v = 0;
-  const char* end = text + std::char_traits<char>::length(text);
-  auto [p, ec] = std::from_chars(text, end, v);
-  FORGE_CHECK(ec == std::errc() && p == end, flag << " expects an integer, got '" << text << "'");
-  return v;
-}
 
 const char* kTrainUsage =
     "usage: forge tokenizer train --vocab-size N --out DIR [--min-frequency F] FILE...\n\n"
@@ -36,32 +29,16 @@ const char* kTrainUsage =
 int tokenizer_train(int argc, char** argv) {
   data::BpeTrainOptions options;
   std::string out;
-  std::vector<std::string> files;
-  bool have_vocab = false;
-  for (int i = 0; i < argc; ++i) {
-    const std::string arg = argv[i];
-    auto value = [&]() -> const char* {
-      FORGE_CHECK(i + 1 < argc, arg << " needs a value\n" << kTrainUsage);
-      return argv[++i];
-    };
-    if (arg == "--vocab-size") {
-      const int64_t v = parse_int(arg, value());
-      FORGE_CHECK(v >= 257 && v <= (int64_t{1} << 30), "--vocab-size must be in [257, 2^30], got " << v);
-      options.vocab_size = static_cast<int32_t>(v);
-      have_vocab = true;
-    } else if (arg == "--out") {
-      out = value();
-    } else if (arg == "--min-frequency") {
-      options.min_frequency = parse_int(arg, value());
-      FORGE_CHECK(options.min_frequency >= 1, "--min-frequency must be >= 1");
-    } else if (arg.rfind("--", 0) == 0) {
-      FORGE_THROW("unknown option '" << arg << "'\n" << kTrainUsage);
-    } else {
-      files.push_back(arg);
-    }
-  }
-  FORGE_CHECK(have_vocab && !out.empty() && !files.empty(),
+  int64_t vocab_size = 0;
+  const std::vector<std::string> files = FlagParser("forge tokenizer train")
+                                             .integer("--vocab-size", &vocab_size)
+                                             .text("--out", &out)
+                                             .integer("--min-frequency", &options.min_frequency, 1)
+                                             .parse(argc, argv);
+  FORGE_CHECK(vocab_size != 0 && !out.empty() && !files.empty(),
               "missing --vocab-size, --out or input files\n" << kTrainUsage);
+  FORGE_CHECK(vocab_size >= 257 && vocab_size <= (int64_t{1} << 30), "--vocab-size must be in [257, 2^30], got " << vocab_size);
+  options.vocab_size = static_cast<int32_t>(vocab_size);
 
   const auto t0 = std::chrono::steady_clock::now();
   data::BpeTrainer trainer(options);
@@ -82,9 +59,9 @@ int tokenizer_train(int argc, char** argv) {
 }
 
 int tokenizer(int argc, char** argv) {
-  FORGE_CHECK(argc >= 1 && std::string(argv[0]) == "train",
-              "expected a subcommand: `forge tokenizer train ...`\n" << kTrainUsage);
-  return tokenizer_train(argc - 1, argv + 1);
+  if (argc >= 1 && std::string(argv[0]) == "train") return tokenizer_train(argc - 1, argv + 1);
+  FlagParser("forge tokenizer").parse(argc, argv);  // answers --help; names an unknown flag
+  FORGE_THROW("expected a subcommand: `forge tokenizer train ...`\n" << kTrainUsage);
 }
 
 const char* kTokenizeUsage =
@@ -94,23 +71,15 @@ const char* kTokenizeUsage =
     "such as <|endoftext|> in the text map to their ids unless --no-special is given.";
 
 int tokenize(int argc, char** argv) {
-  std::string path, file;
+  std::string path;
   bool allow_special = true;
-  for (int i = 0; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--tokenizer") {
-      FORGE_CHECK(i + 1 < argc, "--tokenizer needs a value\n" << kTokenizeUsage);
-      path = argv[++i];
-    } else if (arg == "--no-special") {
-      allow_special = false;
-    } else if (arg.rfind("--", 0) == 0) {
-      FORGE_THROW("unknown option '" << arg << "'\n" << kTokenizeUsage);
-    } else {
-      FORGE_CHECK(file.empty(), "expected one input file, got '" << file << "' and '" << arg << "'");
-      file = arg;
-    }
-  }
-  FORGE_CHECK(!path.empty() && !file.empty(), "missing --tokenizer or the input file\n" << kTokenizeUsage);
+  const std::vector<std::string> files = FlagParser("forge tokenize")
+                                             .text("--tokenizer", &path)
+                                             .toggle("--no-special", &allow_special, false)
+                                             .parse(argc, argv);
+  FORGE_CHECK(files.size() <= 1, "expected one input file, got '" << files[0] << "' and '" << files[1] << "'");
+  FORGE_CHECK(!path.empty() && !files.empty(), "missing --tokenizer or the input file\n" << kTokenizeUsage);
+  const std::string& file = files[0];
   data::Tokenizer tok = data::load_tokenizer(path);
   const std::vector<int32_t> ids = tok.encode(data::read_text_file(file), allow_special);
 

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "apps/commands.h"
+#include "apps/flags.h"
 #include "common/error.h"
 #include "distributed/world.h"
 #include "recipes/recipe.h"
@@ -13,14 +14,14 @@ namespace forge::apps {
 namespace {
 
 int train(int argc, char** argv) {
-  FORGE_CHECK(argc >= 1, "usage: forge train RECIPE.yaml [key.path=value ...]");
-  std::vector<std::string> overrides;
-  for (int i = 1; i < argc; ++i) {
-    FORGE_CHECK(recipes::is_override(argv[i]),
-                "argument '" << argv[i] << "' is not a key.path=value override (see docs/recipe-reference.md)");
-    overrides.emplace_back(argv[i]);
-  }
-  recipes::Recipe recipe = recipes::load_recipe(argv[0], overrides);
+  std::vector<std::string> args = FlagParser("forge train").parse(argc, argv);
+  FORGE_CHECK(!args.empty(), "usage: forge train RECIPE.yaml [key.path=value ...]");
+  const std::string recipe_path = args[0];
+  const std::vector<std::string> overrides(args.begin() + 1, args.end());
+  for (const std::string& o : overrides)
+    FORGE_CHECK(recipes::is_override(o),
+                "argument '" << o << "' is not a key.path=value override (see docs/recipe-reference.md)");
+  recipes::Recipe recipe = recipes::load_recipe(recipe_path, overrides);
   // Under mpirun (or srun) every rank joins the recipe's dp x tp x pp layout.
   recipes::Trainer trainer(recipe, distributed::init_world());
   recipes::TrainSummary s = trainer.run();

@@ -149,7 +149,7 @@ TEST(SampleCommand, BadInputIsAClearError) {
       {ck + " --prompt x --max-new-tokens 30", "exceeds the model's block_size of 24"},
       {ck + " --prompt zqxzqxzqxzqxzqxzqxzqx --max-new-tokens 8",  // unseen bytes: one token each
        "exceeds the model's block_size of 24"},
-      {ck + " --prompt x --bogus 1", "unknown option '--bogus'"},
+      {ck + " --prompt x --bogus 1", "unknown flag '--bogus'"},
       {ck, "missing CKPT or --prompt"},
       {ck + " --prompt", "--prompt needs a value"},
   };
