@@ -1,39 +1,23 @@
-// The training loop behind `forge train`: model, optimizer, schedule, data,
-// evaluation and reporting, all configured by one resolved Recipe.
+// The training loop behind `forge train`: a TrainContext built from one
+// resolved Recipe (train_context.h), where the run starts (a checkpoint to
+// resume, init_from's weights, or fresh ones), then for every step the training
+// step (train_step.h) and the step-end hooks (step_hooks.h). docs/trainer.md
+// describes the pieces.
 #pragma once
 
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "autograd/tensor.h"
 #include "recipes/recipe.h"
-
-namespace forge::nn {
-class TransformerLM;
-struct ModelConfig;
-}  // namespace forge::nn
+#include "train/step_hooks.h"
 
 namespace forge::distributed {
 class ProcessGroup;
 }  // namespace forge::distributed
 
 namespace forge::recipes {
-
-struct TrainingState;
-
-// The model architecture a recipe describes.
-nn::ModelConfig model_config_of(const Recipe& recipe);
-
-struct TrainSummary {
-  int64_t steps = 0;
-  double last_loss = 0.0;
-  double last_val_loss = -1.0;  // < 0 when never evaluated
-  double tokens_per_s = 0.0;
-  std::string stopped_by;  // "SIGTERM" / "SIGINT" when a signal stopped the run early (after saving), else ""
-  std::vector<double> losses;  // training loss of every step (the global batch's, same on every rank)
-};
 
 class Trainer {
  public:
@@ -57,12 +41,7 @@ class Trainer {
   double evaluate(int64_t steps);
 
  private:
-  // Saves <run.dir>/checkpoints/step_<N>.h5 (rank 0), points `latest` at it and
-  // prunes old ones (checkpoint.keep_last). Collective (sharded optimizer state).
-  void save_training_checkpoint(const TrainingState& progress);
-
-  struct State;
-  std::unique_ptr<State> s_;
+  std::unique_ptr<TrainContext> s_;
 };
 
 }  // namespace forge::recipes

@@ -1,0 +1,165 @@
+// The step-end hooks, validation loss and training checkpoints (see step_hooks.h).
+#include "train/step_hooks.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "autograd/grad_mode.h"
+#include "checkpoint/model_shards.h"
+#include "checkpoint/resume.h"
+#include "monitor/metrics.h"
+#include "train/rank_values.h"
+#include "train/stop_signal.h"
+
+namespace forge::recipes {
+
+double validation_loss(TrainContext& s, int64_t steps) {
+  if (!s.val_data) return -1.0;
+  NoGradGuard no_grad;
+  nn::ForwardContext ctx;
+  ctx.training = false;
+  const int64_t n = std::min(steps, std::max<int64_t>(1, s.val_data->num_windows() / s.recipe.data.batch_size));
+  // The batches are dealt round-robin to the data-parallel replicas. Each
+  // batch's loss goes to its own slot (a float pair, so the all-reduce adds
+  // only zeros to it) and the slots are summed in batch order: the same val
+  // loss, to the bit, for every layout.
+  std::vector<int64_t> mine;
+  for (int64_t i = s.layout.dp_rank; i < n; i += s.layout.dp) mine.push_back(i);
+  std::vector<float> slots(static_cast<size_t>(2 * n), 0.0f);
+  // Each batch through the pipeline's stages (one stage without pipeline parallelism).
+  distributed::PipelineStep ps;
+  ps.micro_batches = static_cast<int64_t>(mine.size());
+  ps.activation_shape = [&](int64_t j) {
+    const Tensor ids = s.val_data->batch(mine[static_cast<size_t>(j)], 0).inputs;
+    return Shape{ids.size(0), ids.size(1), s.config.n_embd};
+  };
+  ps.forward = [&](int64_t j, const Tensor& input) {
+    const int64_t i = mine[static_cast<size_t>(j)];
+    data::Batch b = s.val_data->batch(i, 0);
+    ctx.positions = b.positions;  // packed SFT rows; undefined otherwise
+    ctx.doc_ids = b.doc_ids;
+    Tensor out = s.model->forward(s.model->first_stage() ? b.inputs : input, ctx);
+    if (s.model->last_stage()) to_float_pair(s.model->loss_of(out, b.targets).item(), &slots[static_cast<size_t>(2 * i)]);
+    return out;
+  };
+  if (s.layout.pp == 1) {
+    for (int64_t j = 0; j < ps.micro_batches; ++j) ps.forward(j, Tensor());
+  } else {
+    distributed::run_pipeline_forward(*s.layout.pp_group, ps);
+  }
+  if (s.layout.dp > 1) {
+    Tensor t = Tensor::from_vector(slots, {2 * n});
+    s.layout.dp_group->all_reduce(t, distributed::ReduceOp::sum)->wait();
+    std::copy(t.data<float>(), t.data<float>() + 2 * n, slots.begin());
+  }
+  double total = 0.0;
+  for (int64_t i = 0; i < n; ++i) total += float_pair_value(&slots[static_cast<size_t>(2 * i)]);
+  return from_last_stage(s.layout, total / static_cast<double>(n));
+}
+
+void save_training_checkpoint(TrainContext& s, const TrainingState& progress) {
+  const Recipe& r = s.recipe;
+  s.optimizer->gather_state();  // collective: whole state on every rank for sharded optimizers
+  // Tensor/pipeline parallel: whole tensors gathered onto rank 0 (collective), so
+  // the checkpoint does not depend on the layout (checkpoint/model_shards.h).
+  WholeModel whole;
+  if (s.partitioned) whole = gather_whole_model(s.layout, *s.model, s.optimizer->state());
+  if (!s.writer()) return;
+  TrainingState state = progress;
+  state.dropout_seed = s.dropout_gen.seed();
+  state.dropout_offset = s.dropout_gen.offset();
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::string path = checkpoint_path(r.run.dir, state.step);
+  CheckpointContents contents = training_checkpoint(r, s.config, *s.model, *s.optimizer, state);
+  if (s.partitioned) {
+    contents.model = std::move(whole.params);
+    contents.optimizer_state = std::move(whole.optimizer_state);
+  }
+  save_checkpoint(path, contents);
+  write_latest(r.run.dir, state.step);
+  prune_checkpoints(r.run.dir, r.checkpoint.keep_last);
+  std::printf("checkpoint: %s (%.1f s)\n", path.c_str(),
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  std::fflush(stdout);
+}
+
+StepHooks::StepHooks(TrainContext& context, const StopSignals& signals, std::unique_ptr<MetricsLog> metrics)
+    : c_(context), signals_(signals), metrics_(std::move(metrics)) {}
+
+StepHooks::~StepHooks() = default;
+
+bool StepHooks::due(int64_t interval, int64_t step) const {
+  return step == c_.total_steps || (interval > 0 && step % interval == 0);
+}
+
+bool StepHooks::after_step(const StepResult& result, const TrainingState& progress, TrainSummary& summary) {
+  const Recipe& r = c_.recipe;
+  ++window_steps_;
+  summary.steps = result.step;
+  summary.last_loss = result.loss;
+  summary.losses.push_back(result.loss);
+  if (c_.writer() && due(r.train.log_interval, result.step)) log(result, progress, summary);
+  if (c_.val_data && r.train.eval_interval > 0 && due(r.train.eval_interval, result.step)) evaluate(result, summary);
+  if (c_.sampler && c_.writer() && due(r.train.sample_interval, result.step)) sample(result);
+  const bool stopping = any_rank(c_.layout, signals_.received() != 0);
+  if (stopping || due(r.checkpoint.interval, result.step)) checkpoint(progress);
+  if (stopping) stop(result, summary);
+  return stopping;
+}
+
+void StepHooks::log(const StepResult& result, const TrainingState& progress, TrainSummary& summary) {
+  const Recipe& r = c_.recipe;
+  const auto now = Clock::now();
+  const double dt = std::chrono::duration<double>(now - window_start_).count();
+  const double tps = static_cast<double>(window_steps_ * result.tokens) / std::max(dt, 1e-9);
+  // Achieved model FLOP/s per device (shown even when the peak is unknown) over
+  // the device's peak (train.peak_flops is per device).
+  const double flops_per_token = c_.config.flops_per_token(c_.whole_parameters, r.data.seq_len);
+  const double flops_per_device = tps * flops_per_token / static_cast<double>(c_.layout.world->size());
+  const double mfu = r.train.peak_flops > 0 ? flops_per_device / r.train.peak_flops : 0.0;
+  char mfu_text[32];
+  if (r.train.peak_flops > 0) std::snprintf(mfu_text, sizeof mfu_text, "%.1f%%", 100.0 * mfu);
+  else std::snprintf(mfu_text, sizeof mfu_text, "n/a");  // unknown peak: no made-up figure
+  const double elapsed = std::chrono::duration<double>(now - start_).count();
+  const double eta = elapsed / static_cast<double>(result.step) * static_cast<double>(c_.total_steps - result.step);
+  std::printf("step %6lld/%lld | loss %.4f | lr %.3e | grad norm %.3f | %.0f tok/s | %.1f GFLOP/s | mfu %s | eta %s\n",
+              static_cast<long long>(result.step), static_cast<long long>(c_.total_steps), result.loss, result.lr,
+              result.grad_norm, tps, flops_per_device * 1e-9, mfu_text, format_duration(eta).c_str());
+  std::fflush(stdout);
+  metrics_->write({{"step", double(result.step)}, {"loss", result.loss}, {"lr", result.lr},
+                   {"grad_norm", result.grad_norm}, {"tokens", double(progress.tokens_seen)}, {"tokens_per_s", tps},
+                   {"mfu", mfu}});
+  summary.tokens_per_s = tps;
+  window_start_ = Clock::now();
+  window_steps_ = 0;
+}
+
+void StepHooks::evaluate(const StepResult& result, TrainSummary& summary) {
+  const double val = validation_loss(c_, c_.recipe.train.eval_steps);
+  if (c_.writer()) {
+    std::printf("step %6lld | val loss %.4f\n", static_cast<long long>(result.step), val);
+    metrics_->write({{"step", double(result.step)}, {"val_loss", val}});
+  }
+  summary.last_val_loss = val;
+  window_start_ = Clock::now();  // evaluation time is not training throughput
+}
+
+void StepHooks::sample(const StepResult& result) {
+  std::printf("step %6lld | sample: %s\n", static_cast<long long>(result.step), c_.sampler->sample(*c_.model).c_str());
+  std::fflush(stdout);
+  window_start_ = Clock::now();  // sampling time is not training throughput
+}
+
+void StepHooks::checkpoint(const TrainingState& progress) {
+  save_training_checkpoint(c_, progress);
+  window_start_ = Clock::now();  // saving time is not training throughput
+}
+
+void StepHooks::stop(const StepResult& result, TrainSummary& summary) {
+  summary.stopped_by = signal_name(signals_.received() ? signals_.received() : SIGTERM);
+  if (c_.writer())
+    std::printf("%s: stopped after step %lld and saved a checkpoint; resume=auto continues the run\n",
+                summary.stopped_by.c_str(), static_cast<long long>(result.step));
+}
+
+}  // namespace forge::recipes

@@ -1,0 +1,163 @@
+// Building a TrainContext from a recipe (see train_context.h).
+#include "train/train_context.h"
+
+#include "optim/grad_norm.h"
+#include "train/sft.h"
+
+namespace forge::recipes {
+
+nn::ModelConfig model_config_of(const Recipe& r) {
+  nn::ModelConfig c;
+  c.family = nn::family_from_name(r.model.family);
+  c.n_layer = r.model.n_layer;
+  c.n_head = r.model.n_head;
+  c.n_kv_head = r.model.n_kv_head;
+  c.n_embd = r.model.n_embd;
+  c.vocab_size = r.model.vocab_size;
+  c.block_size = r.model.block_size;
+  c.ffn_hidden = r.model.ffn_hidden;
+  c.rope_theta = r.model.rope_theta;
+  c.norm_eps = r.model.norm_eps;
+  c.dropout = r.model.dropout;
+  c.tie_embeddings = r.model.tie_embeddings;
+  c.validate();
+  return c;
+}
+
+namespace {
+
+// No weight decay on biases, norm weights and embeddings (1-d tensors and *wte/*wpe/*embed*).
+std::vector<optim::ParamGroup> param_groups(const nn::Module& model, double weight_decay) {
+  optim::ParamGroup decay, no_decay;
+  decay.weight_decay = weight_decay;
+  for (const auto& [name, p] : model.named_parameters()) {
+    const bool embedding = name.find("wte") != std::string::npos || name.find("wpe") != std::string::npos ||
+                           name.find("embed_tokens") != std::string::npos;
+    optim::ParamGroup& g = (p.dim() >= 2 && !embedding) ? decay : no_decay;
+    g.names.push_back(name);
+    g.params.push_back(p);
+  }
+  return {decay, no_decay};
+}
+
+// Blocks [begin, end) of pipeline stage `stage`: parallel.pp_layers, or an even split
+// (the first n_layer % pp stages one more).
+std::pair<int64_t, int64_t> stage_layers(const Recipe& r, int64_t n_layer, int stage) {
+  const int pp = r.parallel.pp;
+  int64_t begin = 0;
+  for (int k = 0; k <= stage; ++k) {
+    const int64_t n = r.parallel.pp_layers.empty() ? n_layer / pp + (k < n_layer % pp ? 1 : 0) : r.parallel.pp_layers[k];
+    if (k == stage) return {begin, begin + n};
+    begin += n;
+  }
+  return {0, n_layer};
+}
+
+// The model (this rank's stage and pieces of it), its groups and the parameters the
+// gradient norm counts; returns the names of the parameters it does not count.
+std::vector<std::string> build_model(TrainContext& s) {
+  const Recipe& r = s.recipe;
+  nn::ModelParallelism mp;
+  mp.tp_group = s.layout.tp_group;
+  std::tie(mp.layer_begin, mp.layer_end) = stage_layers(r, s.config.n_layer, s.layout.pp_rank);
+  s.model = std::make_unique<nn::TransformerLM>(s.config, static_cast<uint64_t>(r.seed), mp);
+  s.model->set_activation_checkpointing(r.train.activation_checkpointing);
+  s.partitioned = s.model->is_partitioned();
+  s.pp_schedule = distributed::pipeline_schedule_from_name(r.parallel.pp_schedule);
+  s.model_group = s.layout.world->split(s.layout.dp_rank, s.layout.rank);
+  if (s.layout.pp > 1 && s.config.tie_embeddings) {
+    const bool holds = s.model->first_stage() || s.model->last_stage();
+    s.tied_group = s.layout.pp_group->split(holds ? 0 : 1, s.layout.pp_rank);
+    if (!holds) s.tied_group.reset();
+  }
+  // The gradient norm counts each element once: pieces everywhere, tp-replicated
+  // parameters on tp rank 0, the tied embedding's copy nowhere.
+  std::vector<std::string> uncounted;
+  const auto named = s.model->named_parameters();
+  const auto specs = s.model->named_shard_specs();
+  double counted_numel = 0.0;
+  for (size_t i = 0; i < named.size(); ++i) {
+    const nn::ShardSpec& spec = specs[i].second;
+    if (!spec.duplicate && (spec.sharded() || s.layout.tp_rank == 0)) {
+      s.counted.push_back(named[i].second);
+      counted_numel += static_cast<double>(named[i].second.numel());
+    } else {
+      uncounted.push_back(named[i].first);
+    }
+  }
+  s.whole_parameters = static_cast<int64_t>(optim::sum_over_group(*s.model_group, counted_numel));
+  return uncounted;
+}
+
+void build_optimizer(TrainContext& s, const std::vector<std::string>& uncounted) {
+  const Recipe& r = s.recipe;
+  auto groups = param_groups(*s.model, r.optim.weight_decay);
+  const nn::FlatBuffer& fp32 = s.flat->buffers().at(DType::f32);
+  if (r.parallel.zero == 1) {
+    FORGE_CHECK(r.optim.name == "adamw", "parallel.zero: 1 shards AdamW state; optim.name '" << r.optim.name
+                                                                                           << "' is not supported with it");
+    auto zero = std::make_unique<optim::ZeroAdamW>(
+        groups, optim::AdamWOptions{r.optim.lr, r.optim.betas[0], r.optim.betas[1], r.optim.eps}, fp32.params,
+        fp32.grads, s.layout.dp_group);
+    s.zero = zero.get();
+    if (s.partitioned) s.zero->set_norm_scope(uncounted, s.model_group);
+    s.optimizer = std::move(zero);
+  } else if (r.optim.name == "sgd") {
+    s.optimizer = std::make_unique<optim::SGD>(groups, optim::SGDOptions{r.optim.lr, r.optim.momentum});
+  } else {
+    s.optimizer = std::make_unique<optim::AdamW>(
+        groups, optim::AdamWOptions{r.optim.lr, r.optim.betas[0], r.optim.betas[1], r.optim.eps});
+  }
+  if (s.layout.dp > 1 && !s.zero)
+    s.reducer = std::make_unique<distributed::GradBucketReducer>(fp32.grads, s.model->parameters(), s.layout.dp_group);
+}
+
+optim::Schedule build_schedule(const Recipe& r, int64_t total_steps) {
+  optim::ScheduleOptions so;
+  so.lr = r.optim.lr;
+  so.min_lr = r.min_lr();
+  so.warmup_steps = r.schedule.warmup_steps;
+  so.total_steps = total_steps;
+  if (r.schedule.name == "wsd") {
+    so.decay_steps = r.schedule.decay_steps > 0 ? r.schedule.decay_steps
+                                                : static_cast<int64_t>(r.schedule.decay_fraction * total_steps);
+  } else if (r.schedule.decay_steps > 0) {
+    // cosine/linear decay over decay_steps after warmup, then hold min_lr (docs/recipe-reference.md).
+    so.total_steps = r.schedule.warmup_steps + r.schedule.decay_steps;
+  }
+  return optim::make_schedule(r.schedule.name, so);
+}
+
+}  // namespace
+
+std::unique_ptr<TrainContext> make_train_context(Recipe recipe, std::shared_ptr<distributed::ProcessGroup> world) {
+  auto context = std::make_unique<TrainContext>();
+  TrainContext& s = *context;
+  s.recipe = std::move(recipe);
+  const Recipe& r = s.recipe;
+  s.layout = distributed::Layout::create(std::move(world), r.parallel.dp, r.parallel.tp, r.parallel.pp);
+  const int dp = s.layout.dp;
+  FORGE_CHECK(r.precision == Precision::fp32,
+              "precision '" << to_string(r.precision) << "' is not supported on the CPU path yet; use precision: fp32");
+  s.config = model_config_of(r);
+  const std::vector<std::string> uncounted = build_model(s);
+  // Every rank initialises the same weights from the seed; ZeRO-1 needs buffers that split into dp equal shards.
+  s.flat = std::make_unique<nn::FlatParameters>(*s.model, r.parallel.zero ? dp : 1);
+  s.dropout_gen = Generator(static_cast<uint64_t>(r.seed) * 2654435761ull + 1);
+
+  s.train_data = make_batch_source(r, /*val=*/false, dp, s.layout.dp_rank);
+  FORGE_CHECK(s.train_data->vocab_size() <= s.config.vocab_size,
+              "data.train was tokenized with a vocabulary of " << s.train_data->vocab_size()
+                                                               << " tokens, larger than model.vocab_size " << s.config.vocab_size);
+  if (!r.data.val.empty()) s.val_data = make_batch_source(r, /*val=*/true);
+  if (!r.data.tokenizer.empty() && !s.partitioned) {  // samples need the whole model on one rank
+    const data::BatchSource& first = s.val_data ? *s.val_data : *s.train_data;  // batch() is pure: no state moves
+    s.sampler = std::make_unique<TrainingSampler>(r, s.config, first.batch(0, 0).inputs.data<int64_t>()[0]);
+  }
+  s.total_steps = r.total_steps(dp);
+  build_optimizer(s, uncounted);
+  s.schedule = build_schedule(r, s.total_steps);
+  return context;
+}
+
+}  // namespace forge::recipes
