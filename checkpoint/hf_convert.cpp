@@ -20,7 +20,7 @@ int64_t count_parameters(const NamedTensors& tensors) {
   return n;
 }
 
-std::string export_to_hf(const std::string& in, const std::string& out) {
+std::string export_to_hf(const std::string& in, const std::string& out, DType dtype) {
   FORGE_CHECK(!has_extension(out, ".h5"), "'" << in << "' and '" << out << "' are both forge checkpoints; "
                                                              << "OUT must be a folder or a .safetensors file");
   const bool to_file = has_extension(out, ".safetensors");
@@ -32,11 +32,12 @@ std::string export_to_hf(const std::string& in, const std::string& out) {
     fs::create_directories(dir, ec);
     FORGE_CHECK(!ec, "cannot create output folder '" << dir.string() << "': " << ec.message());
   }
-  write_hf_model(target.string(), ckpt.model_config, ckpt.model);
+  write_hf_model(target.string(), ckpt.model_config, ckpt.model, dtype);
   std::ostringstream s;
   s << "wrote " << target.string() << " and " << (target.parent_path() / "config.json").string() << " ("
     << nn::family_name(ckpt.model_config.family) << ", " << ckpt.model.size() << " tensors, "
-    << count_parameters(ckpt.model) << " parameters, from step " << ckpt.state.step << ")";
+    << count_parameters(ckpt.model) << " parameters in " << dtype_name(dtype) << ", from step " << ckpt.state.step
+    << ")";
   return s.str();
 }
 
@@ -70,8 +71,8 @@ CheckpointContents checkpoint_from_hf(const HfModel& hf, const std::string& orig
   return c;
 }
 
-std::string convert_model(const std::string& in, const std::string& out) {
-  if (has_extension(in, ".h5")) return export_to_hf(in, out);
+std::string convert_model(const std::string& in, const std::string& out, DType dtype) {
+  if (has_extension(in, ".h5")) return export_to_hf(in, out, dtype);
   if (has_extension(in, ".safetensors") || fs::is_directory(in)) return import_from_hf(in, out);
   FORGE_THROW("cannot tell the direction from '" << in << "': IN must be a forge checkpoint (.h5), a "
                                                                 << "Hugging Face model.safetensors, or a folder holding one");

@@ -17,9 +17,11 @@ namespace forge::recipes {
 CheckpointContents checkpoint_from_hf(const HfModel& hf, const std::string& origin);
 
 // Converts IN to OUT and returns a one-line summary of what was written:
-//   CKPT.h5 -> DIR[/] or DIR/model.safetensors   (writes model.safetensors + config.json)
+//   CKPT.h5 -> DIR[/] or DIR/model.safetensors   (writes model.safetensors + config.json,
+//                                                 weights in `dtype`: f32, bf16 or f16)
 //   MODEL.safetensors or a folder holding one -> OUT.h5   (config.json next to the safetensors)
 // Any other pair of names is a forge::Error saying what is accepted.
-std::string convert_model(const std::string& in, const std::string& out);
+// Importing ignores `dtype` (forge checkpoints are fp32).
+std::string convert_model(const std::string& in, const std::string& out, DType dtype = DType::f32);
 
 }  // namespace forge::recipes

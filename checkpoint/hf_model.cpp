@@ -199,14 +199,16 @@ std::string read_text(const fs::path& path) {
 
 }  // namespace
 
-std::string hf_config_json(const ModelConfig& config) {
+std::string hf_config_json(const ModelConfig& config, DType dtype) {
+  FORGE_CHECK(dtype == DType::f32 || dtype == DType::bf16 || dtype == DType::f16,
+              "Hugging Face export: dtype must be f32, bf16 or f16, got " << dtype_name(dtype));
   config.validate();
   const HfArchitecture& arch = architectures().at(model_type(config.family));
   OrderedJson j;
   j["architectures"] = OrderedJson::array({arch.architecture});
   j["model_type"] = model_type(config.family);
   arch.to_json(config, j);
-  j["torch_dtype"] = "float32";
+  j["torch_dtype"] = dtype == DType::bf16 ? "bfloat16" : dtype == DType::f16 ? "float16" : "float32";
   return j.dump(2) + "\n";
 }
 
@@ -302,18 +304,20 @@ std::string parameter_mismatches(const ModelConfig& config, const NamedTensors& 
   return out.str();
 }
 
-void write_hf_model(const std::string& safetensors_path, const ModelConfig& config, const NamedTensors& model) {
+void write_hf_model(const std::string& safetensors_path, const ModelConfig& config, const NamedTensors& model,
+                    DType dtype) {
+  const std::string text = hf_config_json(config, dtype);  // checks dtype before anything is written
   const std::string mismatches = parameter_mismatches(config, model);
   FORGE_CHECK(mismatches.empty(), "cannot export to '" << safetensors_path << "': the weights do not match the "
                                                        << family_name(config.family) << " config:\n" << mismatches);
   NamedTensors hf;
   for (const auto& [name, t] : model) {
     const bool conv1d = config.family == Family::gpt2 && is_gpt2_conv1d(name);
-    hf.push_back({name, conv1d ? transposed(t) : t.detach()});
+    const Tensor stored = conv1d ? transposed(t) : t.detach();
+    hf.push_back({name, stored.dtype() == dtype ? stored : stored.to(dtype)});
   }
   const fs::path config_path = fs::path(safetensors_path).parent_path() / "config.json";
   write_safetensors(safetensors_path, hf, {{"format", "pt"}});
-  const std::string text = hf_config_json(config);
   const std::string tmp = config_path.string() + ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);

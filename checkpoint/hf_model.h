@@ -28,7 +28,8 @@ namespace forge::recipes {
 using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 
 // config.json text (pretty-printed) describing `config` to `transformers`.
-std::string hf_config_json(const nn::ModelConfig& config);
+// `dtype` (f32, bf16 or f16) is recorded as torch_dtype.
+std::string hf_config_json(const nn::ModelConfig& config, DType dtype = DType::f32);
 // The ModelConfig a config.json describes. `source` names the file in errors:
 // unknown model_type, missing size keys, or features forge's models lack
 // (rope_scaling, attention biases, a different activation) are forge::Error.
@@ -44,9 +45,11 @@ std::vector<std::pair<std::string, Shape>> model_parameter_shapes(const nn::Mode
 std::string parameter_mismatches(const nn::ModelConfig& config, const NamedTensors& tensors);
 
 // Writes `model` (forge names and layout; exactly the parameters of `config`)
-// as Hugging Face `model.safetensors` at `safetensors_path` (F32) and
-// `config.json` in the same folder.
-void write_hf_model(const std::string& safetensors_path, const nn::ModelConfig& config, const NamedTensors& model);
+// as Hugging Face `model.safetensors` at `safetensors_path` and `config.json`
+// in the same folder. The weights are stored in `dtype`: f32 (exact), bf16 or
+// f16 (rounded to nearest even; torch_dtype says which).
+void write_hf_model(const std::string& safetensors_path, const nn::ModelConfig& config, const NamedTensors& model,
+                    DType dtype = DType::f32);
 
 struct HfModel {
   nn::ModelConfig config;            // from config.json

@@ -238,8 +238,10 @@ void write_safetensors(const std::string& path, const std::vector<std::pair<std:
     FORGE_CHECK(is_floating(t.dtype()) && t.device().is_cpu(),
                 "write_safetensors '" << path << "': tensor '" << name << "' must be a float CPU tensor, got "
                                       << t.str());
-    Tensor c = (t.dtype() == DType::f32 ? t : t.to(DType::f32)).contiguous();
-    header[name] = {{"dtype", "F32"}, {"shape", t.shape()}, {"data_offsets", {offset, offset + c.nbytes()}}};
+    const DType stored = t.dtype() == DType::f64 ? DType::f32 : t.dtype();
+    const char* stored_name = stored == DType::bf16 ? "BF16" : stored == DType::f16 ? "F16" : "F32";
+    Tensor c = (t.dtype() == stored ? t : t.to(stored)).contiguous();
+    header[name] = {{"dtype", stored_name}, {"shape", t.shape()}, {"data_offsets", {offset, offset + c.nbytes()}}};
     offset += c.nbytes();
     data.push_back(c);
   }

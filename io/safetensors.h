@@ -59,7 +59,7 @@ class SafetensorsFile {
   std::map<std::string, std::string> metadata_;
 };
 
-// Writes `tensors` (any float dtype, stored as F32) in the given order, with
+// Writes `tensors` (f32, bf16 and f16 stored as F32, BF16 and F16; f64 as F32) in the given order, with
 // `metadata` as "__metadata__", to `path` via `<path>.tmp` + fsync + rename.
 // Names must be unique, non-empty and not "__metadata__". forge::Error naming
 // the path on I/O failure; the temporary file is removed then.

@@ -2,6 +2,7 @@
 #include "nn/layers.h"
 
 #include "autograd/ops.h"
+#include "nn/mixed_precision.h"
 
 namespace forge::nn {
 
@@ -10,7 +11,9 @@ Linear::Linear(int64_t in_features, int64_t out_features, bool with_bias, Genera
   if (with_bias) bias = register_parameter("bias", Tensor::zeros({out_features}));
 }
 
-Tensor Linear::forward(const Tensor& x) const { return ops::linear(x, weight, bias); }
+Tensor Linear::forward(const Tensor& x) const {
+  return ops::linear(to_compute(x), compute_weight(weight), compute_weight(bias));
+}
 
 Embedding::Embedding(int64_t num_embeddings, int64_t dim, Generator& gen, double init_std) {
   weight = register_parameter("weight", Tensor::randn({num_embeddings, dim}, gen, DType::f32, 0.0, init_std));
@@ -23,10 +26,12 @@ LayerNorm::LayerNorm(int64_t dim, double eps_, bool with_bias) : eps(eps_) {
   if (with_bias) bias = register_parameter("bias", Tensor::zeros({dim}));
 }
 
-Tensor LayerNorm::forward(const Tensor& x) const { return ops::layer_norm(x, weight, bias, eps); }
+Tensor LayerNorm::forward(const Tensor& x) const {
+  return ops::layer_norm(to_compute(x), compute_weight(weight), compute_weight(bias), eps);
+}
 
 RMSNorm::RMSNorm(int64_t dim, double eps_) : eps(eps_) { weight = register_parameter("weight", Tensor::ones({dim})); }
 
-Tensor RMSNorm::forward(const Tensor& x) const { return ops::rms_norm(x, weight, eps); }
+Tensor RMSNorm::forward(const Tensor& x) const { return ops::rms_norm(to_compute(x), compute_weight(weight), eps); }
 
 }  // namespace forge::nn

@@ -1,5 +1,8 @@
 // Basic layers: Linear, Embedding, LayerNorm, RMSNorm.
 // Weights use PyTorch layouts (Linear weight is (out_features, in_features)).
+// Under an nn::Autocast (nn/mixed_precision.h) Linear and the norms compute
+// in its dtype from the working copies; Embedding always looks up the fp32
+// masters (its scatter-add gradient stays fp32).
 #pragma once
 
 #include "common/philox.h"

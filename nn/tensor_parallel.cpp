@@ -8,6 +8,7 @@
 #include "autograd/grad_mode.h"
 #include "autograd/node.h"
 #include "autograd/ops.h"
+#include "nn/mixed_precision.h"
 
 namespace forge::nn {
 namespace {
@@ -20,24 +21,29 @@ Tensor owned_copy(const Tensor& x) {
   return x.detach().clone();
 }
 
+// All-reduce (sum) of a copy of `x`, returned in x's dtype. The collectives
+// carry fp32: 16-bit tensors are widened (exactly) and the sum rounded back once.
+Tensor all_reduced(const Tensor& x, const GroupPtr& group) {
+  NoGradGuard no_grad;
+  Tensor buf = x.dtype() == DType::f32 ? owned_copy(x) : x.detach().to(DType::f32).contiguous();
+  group->all_reduce(buf, distributed::ReduceOp::sum)->wait();
+  return buf.to(x.dtype());
+}
+
 }  // namespace
 
 Tensor copy_to_group(const Tensor& x, const GroupPtr& group) {
   if (single(group)) return x;
   Tensor out = x.detach();
   GroupPtr g = group;
-  record("copy_to_group", {x}, out, [g](const std::vector<Tensor>& grads) {
-    Tensor dx = owned_copy(grads[0]);
-    g->all_reduce(dx, distributed::ReduceOp::sum)->wait();
-    return std::vector<Tensor>{dx};
-  });
+  record("copy_to_group", {x}, out,
+         [g](const std::vector<Tensor>& grads) { return std::vector<Tensor>{all_reduced(grads[0], g)}; });
   return out;
 }
 
 Tensor reduce_from_group(const Tensor& x, const GroupPtr& group) {
   if (single(group)) return x;
-  Tensor out = owned_copy(x);
-  group->all_reduce(out, distributed::ReduceOp::sum)->wait();
+  Tensor out = all_reduced(x, group);
   record("reduce_from_group", {x}, out, [](const std::vector<Tensor>& grads) { return std::vector<Tensor>{grads[0]}; });
   return out;
 }
@@ -113,7 +119,7 @@ ColumnParallelLinear::ColumnParallelLinear(int64_t in_features, std::vector<int6
 }
 
 Tensor ColumnParallelLinear::forward(const Tensor& x) const {
-  return ops::linear(copy_to_group(x, group_), weight, bias);
+  return ops::linear(copy_to_group(to_compute(x), group_), compute_weight(weight), compute_weight(bias));
 }
 
 RowParallelLinear::RowParallelLinear(int64_t in_features, int64_t out_features, bool with_bias, Generator& gen,
@@ -126,10 +132,10 @@ RowParallelLinear::RowParallelLinear(int64_t in_features, int64_t out_features, 
 }
 
 Tensor RowParallelLinear::forward(const Tensor& x) const {
-  if (single(group_)) return ops::linear(x, weight, bias);
+  if (single(group_)) return ops::linear(to_compute(x), compute_weight(weight), compute_weight(bias));
   // Each rank's partial product over its input columns; the bias is added once, after the sum.
-  Tensor y = reduce_from_group(ops::linear(x, weight), group_);
-  return bias.defined() ? ops::add(y, bias) : y;
+  Tensor y = reduce_from_group(ops::linear(to_compute(x), compute_weight(weight)), group_);
+  return bias.defined() ? ops::add(y, compute_weight(bias)) : y;
 }
 
 VocabParallelEmbedding::VocabParallelEmbedding(int64_t num_embeddings, int64_t dim, Generator& gen, GroupPtr group,
@@ -162,7 +168,7 @@ Tensor VocabParallelEmbedding::forward(const Tensor& ids) const {
 }
 
 Tensor parallel_linear(const Tensor& x, const Tensor& weight, const GroupPtr& group) {
-  return ops::linear(copy_to_group(x, group), weight);
+  return ops::linear(copy_to_group(to_compute(x), group), compute_weight(weight));
 }
 
 Tensor vocab_parallel_cross_entropy(const Tensor& logits, const Tensor& targets, int64_t vocab_start,
@@ -170,7 +176,9 @@ Tensor vocab_parallel_cross_entropy(const Tensor& logits, const Tensor& targets,
   if (single(group)) return ops::cross_entropy(logits, targets, ignore_index);
   const int parts = group->size();
   const int64_t Vl = logits.size(-1), V = Vl * parts;
-  Tensor x = owned_copy(logits).reshape({-1, Vl});  // (N, Vl)
+  // 16-bit logits are widened: the loss and its statistics are fp32; the gradient returns in the logits' dtype.
+  const DType logits_dtype = logits.dtype();
+  Tensor x = (logits_dtype == DType::f32 ? owned_copy(logits) : logits.detach().to(DType::f32)).reshape({-1, Vl});  // (N, Vl)
   const int64_t N = x.size(0);
   const std::vector<int64_t> t = targets.to_int_vector();
   FORGE_CHECK(static_cast<int64_t>(t.size()) == N, "cross_entropy: " << N << " rows of logits but " << t.size()
@@ -207,7 +215,7 @@ Tensor vocab_parallel_cross_entropy(const Tensor& logits, const Tensor& targets,
   }
   Tensor loss = Tensor::full({}, count > 0 ? total / double(count) : 0.0);
   record("vocab_parallel_cross_entropy", {logits}, loss,
-         [x, t, row_max, log_sum, count, vocab_start, shape = logits.shape(), ignore_index](const std::vector<Tensor>& grads) {
+         [x, t, row_max, log_sum, count, vocab_start, shape = logits.shape(), ignore_index, logits_dtype](const std::vector<Tensor>& grads) {
            const int64_t n = x.size(0), vl = x.size(1);
            Tensor dx = Tensor::zeros({n, vl});
            if (count > 0) {
@@ -221,7 +229,7 @@ Tensor vocab_parallel_cross_entropy(const Tensor& logits, const Tensor& targets,
                if (t[i] >= vocab_start && t[i] < vocab_start + vl) d[i * vl + (t[i] - vocab_start)] -= scale;
              }
            }
-           return std::vector<Tensor>{dx.reshape(shape)};
+           return std::vector<Tensor>{dx.to(logits_dtype).reshape(shape)};
          });
   return loss;
 }

@@ -7,6 +7,7 @@
 #include "autograd/checkpoint.h"
 #include "autograd/grad_mode.h"
 #include "autograd/ops.h"
+#include "nn/mixed_precision.h"
 
 namespace forge::nn {
 namespace {
@@ -255,27 +256,32 @@ Tensor TransformerLM::forward(const Tensor& input, const ForwardContext& ctx) co
                                            : position_range(past, T);
       x = ops::add(x, pos_emb_->forward(pos));
     }
-    x = maybe_dropout(x, config_, ctx);
+    x = maybe_dropout(to_compute(x), config_, ctx);  // the fp32 embeddings enter the compute dtype
   } else {
     FORGE_CHECK(input.dim() == 3 && input.size(2) == config_.n_embd,
                 "pipeline stage forward: hidden states must be (B, T, " << config_.n_embd << "), got "
                                                                         << shape_str(input.shape()));
-    x = input;
+    x = to_compute(input);  // stages exchange fp32 (exact for 16-bit values)
   }
   for (const auto& block : blocks_) {
     if (checkpointing_ && ctx.training) {
       std::vector<Generator*> rngs;
       if (ctx.dropout_gen) rngs.push_back(ctx.dropout_gen);
       const Block* b = block.get();
+      // The recomputation in backward runs under the precision policy of this forward.
       x = autograd::checkpoint(
-          [b, ctx](const std::vector<Tensor>& in) { return std::vector<Tensor>{b->forward(in[0], ctx)}; }, {x}, rngs)[0];
+          [b, ctx, policy = autocast_policy()](const std::vector<Tensor>& in) {
+            Autocast autocast(policy);
+            return std::vector<Tensor>{b->forward(in[0], ctx)};
+          },
+          {x}, rngs)[0];
     } else {
       x = block->forward(x, ctx);
     }
   }
   // Every pipeline stage keeps its own cache of its own layers, so each advances it.
   if (ctx.cache) ctx.cache->length += T;
-  if (!last_stage()) return x;
+  if (!last_stage()) return x.to(DType::f32);  // the pipeline's point-to-point messages are fp32
   x = norm_forward(*final_norm_, x);
   if (lm_head_) return lm_head_->forward(x);         // (B, T, V / tp)
   return parallel_linear(x, tok_emb_->weight, tp_group_);  // (B, T, V / tp)

@@ -6,6 +6,9 @@
 // Parameter names are Hugging Face's (transformer.h.0.attn.c_attn.weight,
 // model.layers.0.self_attn.q_proj.weight, ...), so checkpoints map 1:1.
 // Residual output projections start at std 0.02/sqrt(2*n_layer) (GPT-2 init).
+// Under an nn::Autocast the model computes in its dtype (bf16/f16) from fp32
+// master weights; logits come out in that dtype and the loss is fp32
+// (docs/mixed-precision.md).
 //
 // Tensor and pipeline parallelism (docs/distributed.md) are given by a
 // ModelParallelism: the layers are the tensor-parallel ones of

@@ -121,6 +121,16 @@ struct ParallelConfig {
   bool operator==(const ParallelConfig&) const = default;
 };
 
+// fp16's dynamic loss scaling (optim/loss_scaler.h, docs/mixed-precision.md); unused otherwise.
+struct LossScaleConfig {
+  double initial = 65536.0;
+  int64_t growth_interval = 2000;
+  double growth_factor = 2.0;
+  double backoff_factor = 0.5;
+  double min = 1.0;
+  bool operator==(const LossScaleConfig&) const = default;
+};
+
 // Supervised fine-tuning (docs/recipe-reference.md, "sft"): data.train/val are
 // SFT shards from `forge prepare --sft`, read a conversation at a time.
 struct SftConfig {
@@ -146,6 +156,7 @@ struct Recipe {
   ResumeConfig resume;
   ParallelConfig parallel;
   SftConfig sft;
+  LossScaleConfig loss_scale;
   bool operator==(const Recipe&) const = default;
 
   // The final learning rate of decaying schedules.

@@ -80,6 +80,8 @@ constexpr Interval kNonNegative{0.0, HUGE_VAL, false, false};
 constexpr Interval kUnitOpen{0.0, 1.0, false, true};     // [0, 1)
 constexpr Interval kUnitClosed{0.0, 1.0, false, false};  // [0, 1]
 constexpr Interval kFraction{0.0, 1.0, true, false};     // (0, 1]
+constexpr Interval kOpenUnit{0.0, 1.0, true, true};      // (0, 1)
+constexpr Interval kAtLeastOne{1.0, HUGE_VAL, false, false};
 
 double read_double_in(const YAML::Node& n, const std::string& path, const Where& w, Interval iv) {
   const double v = read_double(n, path, w);
@@ -348,6 +350,12 @@ std::vector<FieldSpec> build_fields() {
   t.push_back(string_field("sft.chat_turn", FORGE_REF(std::string, sft.chat_turn)));
   t.push_back(string_field("sft.chat_stop", FORGE_REF(std::string, sft.chat_stop)));
   t.push_back(bool_field("sft.extend_vocab", FORGE_REF(bool, sft.extend_vocab)));
+
+  t.push_back(double_field("loss_scale.initial", FORGE_REF(double, loss_scale.initial), kPositive));
+  t.push_back(int64_field("loss_scale.growth_interval", FORGE_REF(int64_t, loss_scale.growth_interval), 1));
+  t.push_back(double_field("loss_scale.growth_factor", FORGE_REF(double, loss_scale.growth_factor), kAtLeastOne));
+  t.push_back(double_field("loss_scale.backoff_factor", FORGE_REF(double, loss_scale.backoff_factor), kOpenUnit));
+  t.push_back(double_field("loss_scale.min", FORGE_REF(double, loss_scale.min), kPositive));
   return t;
 }
 
@@ -374,7 +382,7 @@ const std::vector<SectionSpec>& recipe_sections() {
   static const std::vector<SectionSpec> sections = {
       {"run", ""},       {"model", ""},      {"data", ""},           {"optim", ""},
       {"schedule", ""},  {"train", ""},      {"checkpoint", ""},     {"init_from", "path"},
-      {"parallel", ""},  {"sft", ""},
+      {"parallel", ""},  {"sft", ""},        {"loss_scale", ""},
   };
   return sections;
 }

@@ -25,7 +25,7 @@ std::string index_str(int64_t flat, const Shape& shape) {
 
 }  // namespace
 
-// logits: (..., V), targets: (...) i32/i64 -> scalar () loss of logits' dtype
+// logits: (..., V), targets: (...) i32/i64 -> scalar () loss (f64 for f64 logits, else f32)
 Tensor cross_entropy(const Tensor& logits, const Tensor& targets, int64_t ignore_index) {
   FORGE_CHECK(is_floating(logits.dtype()), "cross_entropy: logits must be floating-point, got " << logits.str());
   FORGE_CHECK(targets.dtype() == DType::i32 || targets.dtype() == DType::i64,
@@ -53,7 +53,9 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, int64_t ignore
   const auto res = kernels::cpu::cross_entropy_forward(lc.data_ptr(), tc.data_ptr(), tc.dtype(), lse.data_ptr(), rows,
                                                        V, ignore_index, logits.dtype());
   const int64_t count = res.count;
-  Tensor loss = Tensor::full({}, count > 0 ? res.loss_sum / static_cast<double>(count) : 0.0, logits.dtype(),
+  // 16-bit logits give an fp32 loss: the value is not rounded to 8 or 11 bits (mixed precision's policy).
+  const DType loss_dtype = logits.dtype() == DType::f64 ? DType::f64 : DType::f32;
+  Tensor loss = Tensor::full({}, count > 0 ? res.loss_sum / static_cast<double>(count) : 0.0, loss_dtype,
                              logits.device());
   record("cross_entropy", {lc}, loss,
          [ls = lc.detach(), tc, lse, rows, V, count, ignore_index](const std::vector<Tensor>& g) {

@@ -25,7 +25,8 @@ Tensor softmax(const Tensor& x, int64_t dim = -1);
 Tensor log_softmax(const Tensor& x, int64_t dim = -1);
 
 // logits: (N, V) (or (..., V), flattened), targets: i32/i64 of shape (N) (or (...)).
-// Mean over targets != ignore_index (0 when none counted). Fused with
+// Mean over targets != ignore_index (0 when none counted): an fp32 scalar
+// (f64 for f64 logits), also for 16-bit logits, whose gradient stays 16-bit. Fused with
 // log-softmax: the forward keeps only per-row logsumexp; the backward writes
 // softmax - onehot straight into the single gradient buffer.
 // Targets outside [0, V) (other than ignore_index) raise forge::Error.

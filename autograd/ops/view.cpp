@@ -160,6 +160,22 @@ Tensor to_dtype(const Tensor& x, DType dtype) {
   return out;
 }
 
+Tensor to_dtype_cached(const Tensor& x, const Tensor& cached) {
+  FORGE_CHECK(x.defined() && cached.defined(), "to_dtype_cached: undefined tensor");
+  FORGE_CHECK(x.shape() == cached.shape(), "to_dtype_cached: tensor of shape " << shape_str(x.shape())
+                                                                               << " has a cached copy of shape "
+                                                                               << shape_str(cached.shape()));
+  FORGE_CHECK(x.device() == cached.device(), "to_dtype_cached: tensor on " << x.device().str()
+                                                                           << ", cached copy on " << cached.device().str());
+  // A fresh handle: the node recorded below must not attach to the cache's own tensor.
+  Tensor out = make_view(cached, cached.shape(), cached.strides(), cached.offset());
+  const DType in_dtype = x.dtype();
+  if (is_floating(cached.dtype()) && in_dtype != cached.dtype()) {
+    record("to_dtype", {x}, out, [in_dtype](const std::vector<Tensor>& g) { return std::vector<Tensor>{to_dtype(g[0], in_dtype)}; });
+  }
+  return out;
+}
+
 }  // namespace forge::ops
 
 namespace forge {

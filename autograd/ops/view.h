@@ -17,6 +17,11 @@ Tensor squeeze(const Tensor& x, int64_t dim);
 Tensor contiguous(const Tensor& x);  // x itself when already contiguous
 Tensor clone(const Tensor& x);       // always a fresh contiguous copy
 Tensor to_dtype(const Tensor& x, DType dtype);
+// to_dtype(x, cached.dtype()) when `cached` already holds that result (the
+// caller keeps it up to date, as mixed precision's working weights do): a view
+// of cached's storage, differentiable like to_dtype (the gradient reaches x
+// converted to x's dtype). Shapes must match.
+Tensor to_dtype_cached(const Tensor& x, const Tensor& cached);
 
 // Copies src into the (possibly strided) view dst, converting dtype; no autograd.
 void copy_(const Tensor& dst, const Tensor& src);

@@ -1,13 +1,36 @@
 // Strided copy and fill (see copy.h).
 #include "kernels/cpu/copy.h"
 
+#include <algorithm>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
+#include "kernels/cpu/convert.h"
 #include "kernels/cpu/dispatch.h"
 
 namespace forge::kernels::cpu {
 namespace {
+
+// Chunk of a long contiguous run that one thread converts.
+constexpr int64_t kRunChunk = 1 << 15;
+
+template <typename T>
+constexpr bool is_half = std::is_same_v<T, bf16> || std::is_same_v<T, f16>;
+
+// dst[i] = src[i] for a contiguous run, converting; fp32 <-> bf16/f16 take the vectorised paths.
+template <typename D, typename S>
+void copy_run(D* __restrict dst, const S* __restrict src, int64_t n) {
+  if constexpr (std::is_same_v<D, S>) {
+    std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(D));
+  } else if constexpr (std::is_same_v<S, float> && is_half<D>) {
+    store_lowp(src, dst, n);
+  } else if constexpr (is_half<S> && std::is_same_v<D, float>) {
+    load_f32(src, dst, n);
+  } else {
+    for (int64_t i = 0; i < n; ++i) dst[i] = convert<D>(src[i]);
+  }
+}
 
 template <typename D, typename S>
 void copy_typed(D* dst, const int64_t* ds, const S* src, const int64_t* ss, const int64_t* shape, int ndim) {
@@ -19,6 +42,12 @@ void copy_typed(D* dst, const int64_t* ds, const S* src, const int64_t* ss, cons
   const int64_t di = ds[ndim - 1], si = ss[ndim - 1];
   int64_t outer = 1;
   for (int d = 0; d < ndim - 1; ++d) outer *= shape[d];
+  if (outer == 1 && di == 1 && si == 1) {  // one long contiguous run: split it over the threads
+#pragma omp parallel for schedule(static) if (inner > 2 * kRunChunk)
+    for (int64_t begin = 0; begin < inner; begin += kRunChunk)
+      copy_run(dst + begin, src + begin, std::min(kRunChunk, inner - begin));
+    return;
+  }
 #pragma omp parallel for schedule(static) if (outer * inner > 32768)
   for (int64_t o = 0; o < outer; ++o) {
     int64_t rem = o, doff = 0, soff = 0;
@@ -31,11 +60,7 @@ void copy_typed(D* dst, const int64_t* ds, const S* src, const int64_t* ss, cons
     D* dp = dst + doff;
     const S* sp = src + soff;
     if (di == 1 && si == 1) {
-      if constexpr (std::is_same_v<D, S>) {
-        std::memcpy(dp, sp, static_cast<size_t>(inner) * sizeof(D));
-      } else {
-        for (int64_t i = 0; i < inner; ++i) dp[i] = convert<D>(sp[i]);
-      }
+      copy_run(dp, sp, inner);
     } else {
       for (int64_t i = 0; i < inner; ++i) dp[i * di] = convert<D>(sp[i * si]);
     }

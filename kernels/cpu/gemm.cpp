@@ -5,16 +5,12 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <bit>
 #include <climits>
 #include <cstring>
 #include <vector>
 
-#if defined(__F16C__)
-#include <immintrin.h>
-#endif
-
 #include "common/error.h"
+#include "kernels/cpu/convert.h"
 #include "kernels/cpu/dispatch.h"
 
 namespace forge::kernels::cpu {
@@ -24,44 +20,6 @@ namespace {
 constexpr int64_t kParallelElems = 1 << 16;
 // Batched products at most this large (m*n*k) run in parallel over the batch.
 constexpr int64_t kSmallGemm = int64_t{1} << 22;
-
-// ---- 16-bit <-> fp32 conversion of contiguous runs (vectorisable) ----------
-
-inline void load_f32(const bf16* __restrict src, float* __restrict dst, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) dst[i] = std::bit_cast<float>(static_cast<uint32_t>(src[i].bits) << 16);
-}
-
-inline void store_lowp(const float* __restrict src, bf16* __restrict dst, int64_t n) {
-  // Same rounding as bf16::from_float (nearest-even, NaN stays a quiet NaN), branch-free.
-  for (int64_t i = 0; i < n; ++i) {
-    const uint32_t u = std::bit_cast<uint32_t>(src[i]);
-    const uint32_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
-    const uint32_t nan = (u >> 16) | 0x40u;
-    dst[i].bits = static_cast<uint16_t>((u & 0x7fffffffu) > 0x7f800000u ? nan : rounded);
-  }
-}
-
-inline void load_f32(const f16* __restrict src, float* __restrict dst, int64_t n) {
-  int64_t i = 0;
-#if defined(__F16C__)
-  for (; i + 8 <= n; i += 8) {
-    __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i));
-    _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(h));
-  }
-#endif
-  for (; i < n; ++i) dst[i] = f16::to_float(src[i].bits);
-}
-
-inline void store_lowp(const float* __restrict src, f16* __restrict dst, int64_t n) {
-  int64_t i = 0;
-#if defined(__F16C__)
-  for (; i + 8 <= n; i += 8) {
-    __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i), h);
-  }
-#endif
-  for (; i < n; ++i) dst[i].bits = f16::from_float(src[i]);
-}
 
 // dst (rows, cols), contiguous fp32 <- src (rows, cols) with row stride ld.
 template <typename T>

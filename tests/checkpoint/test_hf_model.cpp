@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "common/error.h"
 #include "nn/transformer.h"
@@ -188,6 +189,32 @@ TEST(HfModel, ExportTransposesGpt2Conv1DAndImportRestoresBitExactly) {
       EXPECT_TRUE(bitwise_equal(back.tensors[i].second, params[i].second)) << params[i].first;
     }
   }
+}
+
+TEST(HfModel, ExportsBf16AndF16RoundedToNearestEven) {
+  const nn::ModelConfig c = nn::preset("llama-test");
+  nn::TransformerLM model(c, 3);
+  const auto params = fill_distinct(model).named_parameters();
+  for (DType dtype : {DType::bf16, DType::f16}) {
+    const fs::path dir = temp_dir();
+    write_hf_model((dir / "model.safetensors").string(), c, params, dtype);
+    SafetensorsFile file((dir / "model.safetensors").string());
+    for (const auto& [name, p] : params) {
+      ASSERT_NE(file.find(name), nullptr) << name;
+      EXPECT_EQ(file.find(name)->dtype, dtype == DType::bf16 ? "BF16" : "F16") << name;
+    }
+    std::ifstream config(dir / "config.json");
+    std::stringstream text;
+    text << config.rdbuf();
+    EXPECT_NE(text.str().find(dtype == DType::bf16 ? "\"torch_dtype\": \"bfloat16\"" : "\"torch_dtype\": \"float16\""),
+              std::string::npos)
+        << text.str();
+    // Imported back (to fp32) the values are exactly the rounded ones.
+    const HfModel back = read_hf_model((dir / "model.safetensors").string());
+    for (size_t i = 0; i < params.size(); ++i)
+      EXPECT_TRUE(bitwise_equal(back.tensors[i].second, params[i].second.to(dtype).to(DType::f32))) << params[i].first;
+  }
+  EXPECT_THROW(write_hf_model((temp_dir() / "model.safetensors").string(), c, params, DType::f64), Error);
 }
 
 TEST(HfModel, ImportsHubStyleGpt2FileWithoutPrefixWithBuffersAndStoredHead) {

@@ -95,6 +95,31 @@ TEST_P(ConvertRoundTrip, CheckpointToSafetensorsAndBackIsBitExact) {
 
 INSTANTIATE_TEST_SUITE_P(Families, ConvertRoundTrip, ::testing::Values("gpt2-test", "llama-test"));
 
+TEST(ConvertDtype, Bf16ExportHoldsTheRoundedWeights) {
+  const fs::path dir = fresh_dir("convert_bf16");
+  const nn::ModelConfig c = nn::preset("gpt2-test");
+  const recipes::CheckpointContents original = random_checkpoint(c, 9);
+  const std::string ckpt = (dir / "step_5.h5").string();
+  recipes::save_checkpoint(ckpt, original);
+  CommandResult r = run_forge("convert --dtype bf16 " + ckpt + " " + (dir / "hf").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("in bf16"), std::string::npos) << r.output;
+  recipes::SafetensorsFile file((dir / "hf" / "model.safetensors").string());
+  for (const auto& e : file.entries()) EXPECT_EQ(e.dtype, "BF16") << e.name;
+  EXPECT_NE(slurp(dir / "hf" / "config.json").find("\"torch_dtype\": \"bfloat16\""), std::string::npos);
+  // Back to a forge checkpoint: fp32 holding exactly the bf16-rounded values.
+  r = run_forge("convert " + (dir / "hf").string() + " " + (dir / "back.h5").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const recipes::CheckpointContents back = recipes::load_checkpoint((dir / "back.h5").string(), false);
+  ASSERT_EQ(back.model.size(), original.model.size());
+  for (size_t i = 0; i < back.model.size(); ++i)
+    EXPECT_EQ(back.model[i].second.to_float_vector(), original.model[i].second.to(DType::bf16).to_float_vector())
+        << back.model[i].first;
+  r = run_forge("convert --dtype int8 " + ckpt + " " + (dir / "hf3").string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("--dtype must be fp32, bf16 or fp16, got 'int8'"), std::string::npos) << r.output;
+}
+
 // `forge convert IN OUT` exits 1 with a message containing every `expected` piece.
 void expect_convert_error(const std::string& in, const std::string& out, const std::vector<std::string>& expected) {
   const CommandResult r = run_forge("convert '" + in + "' '" + out + "'");
@@ -163,7 +188,7 @@ TEST(ConvertErrors, DirectionMustBeClearFromTheNames) {
   expect_convert_error((dir / "missing.h5").string(), (dir / "hf").string(), {"missing.h5"});
   const CommandResult r = run_forge("convert only_one_argument");
   EXPECT_EQ(r.exit_code, 1) << r.output;
-  EXPECT_NE(r.output.find("usage: forge convert IN OUT"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("usage: forge convert [--dtype fp32|bf16|fp16] IN OUT"), std::string::npos) << r.output;
 }
 
 }  // namespace
