@@ -181,8 +181,10 @@ void write_state(hid_t g, const TrainingState& s) {
   h5::write_attr_uint64(g, "dropout_seed", s.dropout_seed);
   h5::write_attr_uint64(g, "dropout_offset", s.dropout_offset);
   h5::write_attr_int(g, "loader_step", s.loader_step);
+  h5::write_attr_int(g, "loss_scaling", s.loss_scaling ? 1 : 0);
   h5::write_attr_double(g, "loss_scale", s.loss_scale);
   h5::write_attr_int(g, "loss_scale_good_steps", s.loss_scale_good_steps);
+  h5::write_attr_int(g, "skipped_steps", s.skipped_steps);
   h5::write_attr_int(g, "dp", s.dp);
   h5::write_attr_int(g, "tp", s.tp);
   h5::write_attr_int(g, "pp", s.pp);
@@ -197,6 +199,9 @@ TrainingState read_state(hid_t g, const std::string& file) {
   s.loader_step = h5::read_attr_int(g, "loader_step", file);
   s.loss_scale = h5::read_attr_double(g, "loss_scale", file);
   s.loss_scale_good_steps = h5::read_attr_int(g, "loss_scale_good_steps", file);
+  // Checkpoints written before mixed precision lack these two: no scaling, nothing skipped.
+  s.loss_scaling = H5Aexists(g, "loss_scaling") > 0 && h5::read_attr_int(g, "loss_scaling", file) != 0;
+  s.skipped_steps = H5Aexists(g, "skipped_steps") > 0 ? h5::read_attr_int(g, "skipped_steps", file) : 0;
   s.dp = static_cast<int>(h5::read_attr_int(g, "dp", file));
   s.tp = static_cast<int>(h5::read_attr_int(g, "tp", file));
   s.pp = static_cast<int>(h5::read_attr_int(g, "pp", file));

@@ -34,9 +34,11 @@ struct TrainingState {
   uint64_t dropout_seed = 0;    // Generator state of the dropout stream
   uint64_t dropout_offset = 0;
   int64_t loader_step = 0;      // the data loader's position (its next global step)
-  double loss_scale = 1.0;      // fp16 dynamic loss scaler
+  double loss_scale = 1.0;      // fp16 dynamic loss scaler (when loss_scaling)
   int64_t loss_scale_good_steps = 0;
   int dp = 1, tp = 1, pp = 1;   // layout it was written under (informational; tensors are whole)
+  bool loss_scaling = false;    // written by a run with fp16's dynamic loss scaling
+  int64_t skipped_steps = 0;    // steps skipped so far (gradients not finite)
 };
 
 struct CheckpointContents {

@@ -16,6 +16,7 @@ namespace forge::recipes {
 double validation_loss(TrainContext& s, int64_t steps) {
   if (!s.val_data) return -1.0;
   NoGradGuard no_grad;
+  const nn::Autocast autocast(s.autocast_policy());  // evaluated in the training precision
   nn::ForwardContext ctx;
   ctx.training = false;
   const int64_t n = std::min(steps, std::max<int64_t>(1, s.val_data->num_windows() / s.recipe.data.batch_size));
@@ -68,6 +69,10 @@ void save_training_checkpoint(TrainContext& s, const TrainingState& progress) {
   TrainingState state = progress;
   state.dropout_seed = s.dropout_gen.seed();
   state.dropout_offset = s.dropout_gen.offset();
+  state.loss_scaling = s.scaler->enabled();
+  state.loss_scale = s.scaler->state().scale;
+  state.loss_scale_good_steps = s.scaler->state().good_steps;
+  state.skipped_steps = s.scaler->state().skipped_steps;
   const auto t0 = std::chrono::steady_clock::now();
   const std::string path = checkpoint_path(r.run.dir, state.step);
   CheckpointContents contents = training_checkpoint(r, s.config, *s.model, *s.optimizer, state);
@@ -98,6 +103,9 @@ bool StepHooks::after_step(const StepResult& result, const TrainingState& progre
   summary.steps = result.step;
   summary.last_loss = result.loss;
   summary.losses.push_back(result.loss);
+  if (result.skipped && c_.writer())
+    std::printf("step %6lld | gradients overflowed in fp16: update skipped, loss scale now %g\n",
+                static_cast<long long>(result.step), c_.scaler->scale());
   if (c_.writer() && due(r.train.log_interval, result.step)) log(result, progress, summary);
   if (c_.val_data && r.train.eval_interval > 0 && due(r.train.eval_interval, result.step)) evaluate(result, summary);
   if (c_.sampler && c_.writer() && due(r.train.sample_interval, result.step)) sample(result);
@@ -122,13 +130,22 @@ void StepHooks::log(const StepResult& result, const TrainingState& progress, Tra
   else std::snprintf(mfu_text, sizeof mfu_text, "n/a");  // unknown peak: no made-up figure
   const double elapsed = std::chrono::duration<double>(now - start_).count();
   const double eta = elapsed / static_cast<double>(result.step) * static_cast<double>(c_.total_steps - result.step);
-  std::printf("step %6lld/%lld | loss %.4f | lr %.3e | grad norm %.3f | %.0f tok/s | %.1f GFLOP/s | mfu %s | eta %s\n",
+  char scale_text[64] = "";  // fp16: the loss scale and the steps skipped so far
+  if (c_.scaler->enabled())
+    std::snprintf(scale_text, sizeof scale_text, " | loss scale %g | skipped %lld", c_.scaler->scale(),
+                  static_cast<long long>(c_.scaler->skipped_steps()));
+  std::printf("step %6lld/%lld | loss %.4f | lr %.3e | grad norm %.3f | %.0f tok/s | %.1f GFLOP/s | mfu %s%s | eta %s\n",
               static_cast<long long>(result.step), static_cast<long long>(c_.total_steps), result.loss, result.lr,
-              result.grad_norm, tps, flops_per_device * 1e-9, mfu_text, format_duration(eta).c_str());
+              result.grad_norm, tps, flops_per_device * 1e-9, mfu_text, scale_text, format_duration(eta).c_str());
   std::fflush(stdout);
-  metrics_->write({{"step", double(result.step)}, {"loss", result.loss}, {"lr", result.lr},
-                   {"grad_norm", result.grad_norm}, {"tokens", double(progress.tokens_seen)}, {"tokens_per_s", tps},
-                   {"mfu", mfu}});
+  std::vector<std::pair<std::string, double>> record = {
+      {"step", double(result.step)}, {"loss", result.loss}, {"lr", result.lr}, {"grad_norm", result.grad_norm},
+      {"tokens", double(progress.tokens_seen)}, {"tokens_per_s", tps}, {"mfu", mfu}};
+  if (c_.scaler->enabled()) {
+    record.push_back({"loss_scale", c_.scaler->scale()});
+    record.push_back({"skipped", double(c_.scaler->skipped_steps())});
+  }
+  metrics_->write(record);
   summary.tokens_per_s = tps;
   window_start_ = Clock::now();
   window_steps_ = 0;

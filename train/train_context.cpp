@@ -137,12 +137,20 @@ std::unique_ptr<TrainContext> make_train_context(Recipe recipe, std::shared_ptr<
   const Recipe& r = s.recipe;
   s.layout = distributed::Layout::create(std::move(world), r.parallel.dp, r.parallel.tp, r.parallel.pp);
   const int dp = s.layout.dp;
-  FORGE_CHECK(r.precision == Precision::fp32,
-              "precision '" << to_string(r.precision) << "' is not supported on the CPU path yet; use precision: fp32");
   s.config = model_config_of(r);
   const std::vector<std::string> uncounted = build_model(s);
   // Every rank initialises the same weights from the seed; ZeRO-1 needs buffers that split into dp equal shards.
   s.flat = std::make_unique<nn::FlatParameters>(*s.model, r.parallel.zero ? dp : 1);
+  if (r.precision != Precision::fp32)
+    s.working = std::make_unique<nn::WorkingWeights>(*s.flat, r.precision == Precision::bf16 ? DType::bf16 : DType::f16);
+  optim::LossScalerOptions scaling;
+  scaling.enabled = r.precision == Precision::fp16;
+  scaling.initial_scale = r.loss_scale.initial;
+  scaling.growth_interval = r.loss_scale.growth_interval;
+  scaling.growth_factor = r.loss_scale.growth_factor;
+  scaling.backoff_factor = r.loss_scale.backoff_factor;
+  scaling.min_scale = r.loss_scale.min;
+  s.scaler = std::make_unique<optim::LossScaler>(scaling);
   s.dropout_gen = Generator(static_cast<uint64_t>(r.seed) * 2654435761ull + 1);
 
   s.train_data = make_batch_source(r, /*val=*/false, dp, s.layout.dp_rank);

@@ -13,7 +13,9 @@
 #include "distributed/layout.h"
 #include "distributed/pipeline.h"
 #include "nn/flat_parameters.h"
+#include "nn/mixed_precision.h"
 #include "nn/transformer.h"
+#include "optim/loss_scaler.h"
 #include "optim/optimizer.h"
 #include "optim/schedule.h"
 #include "optim/zero_adamw.h"
@@ -30,6 +32,11 @@ struct TrainContext {
   nn::ModelConfig config;
   std::unique_ptr<nn::TransformerLM> model;
   std::unique_ptr<nn::FlatParameters> flat;
+  // Mixed precision (docs/mixed-precision.md): the bf16/fp16 working copies of
+  // the fp32 masters (null under fp32), and fp16's dynamic loss scaler (scale 1
+  // and disabled otherwise).
+  std::unique_ptr<nn::WorkingWeights> working;
+  std::unique_ptr<optim::LossScaler> scaler;
   std::unique_ptr<optim::Optimizer> optimizer;
   optim::Schedule schedule;
   std::unique_ptr<data::BatchSource> train_data, val_data;  // train/sft.h: SFT or pretraining loader
@@ -51,6 +58,10 @@ struct TrainContext {
 
   // Only world rank 0 writes the run directory and prints.
   bool writer() const { return layout.rank == 0; }
+  // What forward and backward compute in: the recipe's precision with the working copies.
+  nn::AutocastPolicy autocast_policy() const {
+    return working ? nn::AutocastPolicy{working->dtype(), working.get()} : nn::AutocastPolicy{};
+  }
 };
 
 // Builds everything from the recipe and joins its layout over `world` (collective).

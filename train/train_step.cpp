@@ -2,6 +2,9 @@
 #include "train/train_step.h"
 
 #include <cmath>
+#include <cstdlib>
+#include <limits>
+#include <string>
 
 #include "autograd/ops.h"
 #include "optim/grad_norm.h"
@@ -9,12 +12,29 @@
 #include "train/stop_signal.h"
 
 namespace forge::recipes {
+namespace {
+
+// Test hook FORGE_TEST_NAN_AT=<step> (inert unless set): the gradients of that
+// step (1-based) become NaN on every rank, before unscaling, as an fp16
+// overflow would make them.
+bool nan_test_step(int64_t step) {
+  const char* env = std::getenv("FORGE_TEST_NAN_AT");
+  if (env == nullptr || *env == '\0') return false;
+  char* end = nullptr;
+  const long long at = std::strtoll(env, &end, 10);
+  FORGE_CHECK(*end == '\0' && at > 0, "FORGE_TEST_NAN_AT='" << env << "': expected a step number >= 1");
+  return at == step;
+}
+
+}  // namespace
 
 StepResult compute_gradients(TrainContext& s, int64_t step, const StopSignals* signals) {
   const int64_t accum = s.recipe.data.grad_accum;
   const int dp = s.layout.dp;
   s.model->train();
   s.flat->zero_grads();
+  const nn::Autocast autocast(s.autocast_policy());  // forward and backward (activation checkpointing recomputes in it)
+  const double loss_scale = s.scaler->scale();      // fp16: small gradients stay representable
   nn::ForwardContext ctx;
   ctx.training = true;
   ctx.dropout_gen = &s.dropout_gen;
@@ -32,7 +52,7 @@ StepResult compute_gradients(TrainContext& s, int64_t step, const StopSignals* s
     // the global batch's trained tokens (1 unless a loss mask makes the shares unequal).
     const double weight = dp > 1 ? dp_loss_weight(s.layout, b.targets) : 1.0;
     loss_sum += weight * loss.item();
-    const double scale = weight / static_cast<double>(accum);
+    const double scale = weight / static_cast<double>(accum) * loss_scale;
     return scale != 1.0 ? ops::mul_scalar(loss, scale) : loss;
   };
   if (s.layout.pp == 1) {
@@ -63,6 +83,9 @@ StepResult compute_gradients(TrainContext& s, int64_t step, const StopSignals* s
                    .grad();
     s.tied_group->all_reduce(g, distributed::ReduceOp::sum)->wait();
   }
+  Tensor grads = s.flat->buffers().at(DType::f32).grads;
+  if (nan_test_step(step + 1)) grads.data<float>()[0] = std::numeric_limits<float>::quiet_NaN();
+  s.scaler->unscale({grads});  // exact: the scale is a power of two
   if (s.zero) s.zero->reduce_gradients();
   StepResult result;
   result.step = step + 1;
@@ -86,6 +109,7 @@ void apply_update(TrainContext& s, StepResult& result) {
   result.lr = s.schedule(result.step - 1);
   s.optimizer->set_lr(result.lr);
   s.optimizer->step();
+  if (s.working) s.working->refresh();  // the next forward reads the updated weights
   result.applied = true;
 }
 
@@ -94,6 +118,13 @@ StepResult train_step(TrainContext& s, int64_t step, const StopSignals* signals)
   FORGE_CHECK(std::isfinite(result.loss), "training diverged: loss is " << result.loss << " at step " << result.step
                                                                           << " (lower optim.lr or enable optim.grad_clip)");
   clip_gradients(s, result);
+  // fp16: overflowed gradients (inf/NaN anywhere makes the global norm non-finite,
+  // identically on every rank) skip the update and back the loss scale off.
+  if (s.scaler->enabled() && !s.scaler->update(result.grad_norm)) {
+    result.lr = s.schedule(result.step - 1);
+    result.skipped = true;
+    return result;
+  }
   apply_update(s, result);
   return result;
 }

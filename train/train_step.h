@@ -5,9 +5,16 @@
 //                      gradient synchronisation: dp all-reduce or ZeRO-1
 //                      reduce-scatter, and the tied embedding across stages
 //   clip_gradients     the global gradient norm, clipped to optim.grad_clip
-//   apply_update       the schedule's learning rate and the optimizer step
+//   apply_update       the schedule's learning rate and the optimizer step, then
+//                      the refresh of the bf16/fp16 working weights
 //
-// train_step runs all three with the divergence check between the first two.
+// Under bf16/fp16 forward and backward run under the recipe's autocast policy
+// (nn/mixed_precision.h); under fp16 the loss is scaled before backward and
+// compute_gradients leaves the unscaled fp32 gradients (optim/loss_scaler.h).
+//
+// train_step runs all three with the divergence check between the first two;
+// under fp16 a step whose gradient norm is not finite is skipped instead of
+// applied (the loss scale backs off; docs/mixed-precision.md).
 // A caller that wants to inspect the gradients before the parameters move (a
 // loss scaler, a NaN guard) calls the pieces itself and may skip apply_update:
 // nothing but apply_update changes the parameters or the optimizer state.
@@ -28,6 +35,7 @@ struct StepResult {
   double lr = 0.0;         // learning rate of the update (set by apply_update)
   int64_t tokens = 0;      // tokens the step trained on, over all dp ranks
   bool applied = false;    // apply_update ran: parameters and optimizer state moved
+  bool skipped = false;    // fp16: the gradients overflowed, the update was skipped
 };
 
 // Forward and backward of step `step` (0-based) from zeroed gradients; leaves in

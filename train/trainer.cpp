@@ -46,6 +46,14 @@ TrainingState start_state(TrainContext& s) {
       for (const std::string& skipped : report.skipped) std::printf("init_from: skipped %s\n", skipped.c_str());
     }
   }
+  if (s.working) s.working->refresh();  // the working copies of whatever weights were loaded
+  if (!resume_from.empty()) {
+    // A checkpoint of an fp16 run continues its loss scale; any other starts from loss_scale.initial.
+    optim::LossScalerState scaling = s.scaler->state();
+    if (state.loss_scaling) scaling.scale = state.loss_scale, scaling.good_steps = state.loss_scale_good_steps;
+    scaling.skipped_steps = state.skipped_steps;
+    s.scaler->set_state(scaling);
+  }
   if (s.writer() && !note.empty()) std::printf("%s\n", note.c_str());
   state.dp = s.layout.dp;
   state.tp = s.layout.tp;
@@ -78,6 +86,10 @@ void print_banner(const TrainContext& s, int64_t step) {
   std::printf("model: %s, %lld parameters; %lld steps of %lld tokens; layout %s\n", nn::family_name(s.config.family),
               static_cast<long long>(s.whole_parameters), static_cast<long long>(s.total_steps),
               static_cast<long long>(r.tokens_per_step(s.layout.dp)), s.layout.str().c_str());
+  if (r.precision != Precision::fp32)
+    std::printf("precision: %s compute, fp32 master weights%s; this build's CPU GEMM has no native 16-bit path "
+                "(OpenBLAS without sbgemm): 16-bit operands are widened to fp32\n",
+                to_string(r.precision), r.precision == Precision::fp16 ? ", dynamic loss scaling" : "");
   if (r.train.peak_flops <= 0)
     std::printf("mfu: n/a until train.peak_flops gives one device's peak FLOP/s (model FLOP/s per device are shown)\n");
   if (s.partitioned && !r.data.tokenizer.empty())

@@ -50,7 +50,7 @@ TEST(CheckpointFile, RoundTripIsBitExact) {
   c.optimizer_name = "adamw";
   c.optimizer_step_count = 17;
   c.optimizer_lr = 1.2345678901234567e-4;
-  c.state = {17, 4352, ~0ull, (1ull << 40) + 3, 17, 65536.0, 12, 2, 1, 1};
+  c.state = {17, 4352, ~0ull, (1ull << 40) + 3, 17, 65536.0, 12, 2, 1, 1, true, 3};
   const std::string path = (dir / "step_17.h5").string();
   save_checkpoint(path, c);
   EXPECT_FALSE(fs::exists(path + ".tmp"));
@@ -73,6 +73,8 @@ TEST(CheckpointFile, RoundTripIsBitExact) {
   EXPECT_EQ(b.state.dropout_seed, ~0ull);
   EXPECT_EQ(b.state.dropout_offset, (1ull << 40) + 3);
   EXPECT_EQ(b.state.loss_scale, 65536.0);
+  EXPECT_TRUE(b.state.loss_scaling);
+  EXPECT_EQ(b.state.skipped_steps, 3);
   EXPECT_EQ(b.state.loss_scale_good_steps, 12);
   EXPECT_EQ(b.state.dp, 2);
 

@@ -1,7 +1,8 @@
 // End-to-end checkpoint tests through the real `forge` binary: exact resume
 // after SIGKILL and after SIGTERM (both model families, dropout, gradient
-// accumulation, warmup + cosine), the second-signal and external-signal paths,
-// and init_from. Runs are stopped at known steps with the FORGE_TEST_SIGNAL_AT
+// accumulation, warmup + cosine; in fp32, bf16 and fp16), resume across
+// precisions, fp16's skipped step, the second-signal and external-signal
+// paths, and init_from. Runs are stopped at known steps with the FORGE_TEST_SIGNAL_AT
 // hook (train/stop_signal.h), which sends the real signal to the process.
 #include <gtest/gtest.h>
 
@@ -71,8 +72,7 @@ std::vector<std::string> deterministic_metrics(const fs::path& run_dir) {
 }
 
 // Every model and optimizer tensor of two checkpoints, byte for byte.
-void expect_same_checkpoint(const fs::path& a, const fs::path& b) {
-  const recipes::CheckpointContents x = recipes::load_checkpoint(a.string()), y = recipes::load_checkpoint(b.string());
+void expect_same_checkpoint_weights(const recipes::CheckpointContents& x, const recipes::CheckpointContents& y) {
   ASSERT_EQ(x.model.size(), y.model.size());
   for (size_t i = 0; i < x.model.size(); ++i) {
     EXPECT_EQ(x.model[i].first, y.model[i].first);
@@ -85,7 +85,15 @@ void expect_same_checkpoint(const fs::path& a, const fs::path& b) {
     ASSERT_TRUE(y.optimizer_state.count(key)) << key;
     EXPECT_EQ(0, std::memcmp(t.data_ptr(), y.optimizer_state.at(key).data_ptr(), t.nbytes())) << key << " differs";
   }
+}
+
+// The same, plus the step counters and the training state.
+void expect_same_checkpoint(const fs::path& a, const fs::path& b) {
+  const recipes::CheckpointContents x = recipes::load_checkpoint(a.string()), y = recipes::load_checkpoint(b.string());
+  expect_same_checkpoint_weights(x, y);
   EXPECT_EQ(x.optimizer_step_count, y.optimizer_step_count);
+  EXPECT_EQ(x.state.loss_scale, y.state.loss_scale);
+  EXPECT_EQ(x.state.loss_scale_good_steps, y.state.loss_scale_good_steps);
   EXPECT_EQ(x.state.step, y.state.step);
   EXPECT_EQ(x.state.tokens_seen, y.state.tokens_seen);
   EXPECT_EQ(x.state.dropout_offset, y.state.dropout_offset);
@@ -93,9 +101,14 @@ void expect_same_checkpoint(const fs::path& a, const fs::path& b) {
 
 // Uninterrupted 12 steps vs (a) SIGKILL in step 7 then resume=auto, (b) SIGTERM
 // in step 6 then resume=auto: metrics and final checkpoints bitwise equal.
-void exact_resume(const std::string& family) {
-  const fs::path dir = fresh_dir("resume_" + family);
+void exact_resume(const std::string& family, const std::string& precision = "fp32") {
+  const fs::path dir = fresh_dir("resume_" + family + "_" + precision);
   const std::string recipe = setup(dir, family);
+  // Every run of this test in the given precision.
+  auto train = [&](const std::string& r, const fs::path& run_dir, const std::string& extra = "",
+                   const std::string& env = "") {
+    return e2e::train(r, run_dir, "precision=" + precision + " " + extra, env);
+  };
   const fs::path ref = dir / "ref", killed = dir / "killed", termed = dir / "termed";
   CommandResult r = train(recipe, ref);
   ASSERT_EQ(r.exit_code, 0) << r.output;
@@ -132,6 +145,77 @@ void exact_resume(const std::string& family) {
 
 TEST(CheckpointResume, ExactAfterKillAndTermGpt2) { exact_resume("gpt2"); }
 TEST(CheckpointResume, ExactAfterKillAndTermLlama) { exact_resume("llama"); }
+TEST(CheckpointResume, ExactAfterKillAndTermGpt2Bf16) { exact_resume("gpt2", "bf16"); }
+TEST(CheckpointResume, ExactAfterKillAndTermLlamaBf16) { exact_resume("llama", "bf16"); }
+TEST(CheckpointResume, ExactAfterKillAndTermGpt2Fp16) { exact_resume("gpt2", "fp16"); }
+TEST(CheckpointResume, ExactAfterKillAndTermLlamaFp16) { exact_resume("llama", "fp16"); }
+
+// Checkpoints are fp32 whatever the precision: a bf16 run's checkpoint resumes
+// under fp32 and an fp32 run's under fp16 (its loss scale starting at
+// loss_scale.initial), and both continue on the same loss curve (within the
+// precisions' difference: 2% here).
+TEST(CheckpointResume, AcrossPrecisions) {
+  const fs::path dir = fresh_dir("resume_precisions");
+  const std::string recipe = setup(dir, "llama");
+  CommandResult r = train(recipe, dir / "ref");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::vector<std::string> ref = deterministic_metrics(dir / "ref");
+  for (const auto& [first, second] : {std::pair<std::string, std::string>{"bf16", "fp32"}, {"fp32", "fp16"}}) {
+    SCOPED_TRACE(first + " then " + second);
+    const fs::path run = dir / (first + "_" + second);
+    r = train(recipe, run, "precision=" + first, "FORGE_TEST_SIGNAL_AT=6:TERM");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    const recipes::CheckpointContents saved = recipes::load_checkpoint((run / "checkpoints" / "step_6.h5").string());
+    for (const auto& [name, t] : saved.model) EXPECT_EQ(t.dtype(), DType::f32) << name;
+    r = train(recipe, run, "precision=" + second + " resume=auto");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("continuing from"), std::string::npos) << r.output;
+    const std::string metrics = read_text(run / "metrics.jsonl");
+    if (second == "fp16") EXPECT_NE(metrics.find("\"loss_scale\": 65536"), std::string::npos) << metrics;
+    const std::vector<std::string> got = deterministic_metrics(run);
+    ASSERT_EQ(got.size(), ref.size());
+    // The last training line's loss against the fp32 run's.
+    auto loss_of = [](const std::string& line) { return std::stod(line.substr(line.find("\"loss\": ") + 8)); };
+    const double want = loss_of(ref[ref.size() - 2]), have = loss_of(got[got.size() - 2]);
+    EXPECT_NEAR(have, want, 0.02 * want);
+  }
+}
+
+// fp16: a step whose gradients are not finite (FORGE_TEST_NAN_AT) is skipped:
+// the loss scale halves, metrics.jsonl records it, and the checkpoint after it
+// holds exactly the weights and optimizer state of the one before.
+TEST(CheckpointResume, Fp16SkipsAStepWithNonFiniteGradients) {
+  const fs::path dir = fresh_dir("fp16_skip");
+  const std::string recipe = setup(dir, "gpt2");
+  const fs::path run = dir / "run";
+  const CommandResult r =
+      train(recipe, run, "precision=fp16 checkpoint.interval=1 checkpoint.keep_last=0", "FORGE_TEST_NAN_AT=5");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("step      5 | gradients overflowed in fp16: update skipped, loss scale now 32768"),
+            std::string::npos)
+      << r.output;
+  const std::string metrics = read_text(run / "metrics.jsonl");
+  EXPECT_NE(metrics.find("\"step\": 4,"), std::string::npos);
+  std::istringstream lines(metrics);
+  std::string line;
+  int checked = 0;
+  while (std::getline(lines, line)) {
+    if (line.find("\"val_loss\"") != std::string::npos) continue;
+    const int step = std::stoi(line.substr(line.find("\"step\": ") + 8));
+    const bool after = step >= 5;
+    EXPECT_NE(line.find(after ? "\"loss_scale\": 32768" : "\"loss_scale\": 65536"), std::string::npos) << line;
+    EXPECT_NE(line.find(after ? "\"skipped\": 1" : "\"skipped\": 0"), std::string::npos) << line;
+    ++checked;
+  }
+  EXPECT_EQ(checked, 12);
+  const recipes::CheckpointContents before = recipes::load_checkpoint((run / "checkpoints" / "step_4.h5").string());
+  const recipes::CheckpointContents skipped = recipes::load_checkpoint((run / "checkpoints" / "step_5.h5").string());
+  expect_same_checkpoint_weights(before, skipped);
+  EXPECT_EQ(skipped.optimizer_step_count, before.optimizer_step_count);
+  EXPECT_TRUE(skipped.state.loss_scaling);
+  EXPECT_EQ(skipped.state.loss_scale, 32768.0);
+  EXPECT_EQ(skipped.state.skipped_steps, 1);
+}
 
 TEST(CheckpointResume, SecondSignalExitsAtOnce) {
   const fs::path dir = fresh_dir("signal2");
