@@ -12,6 +12,7 @@
 
 #include "common/error.h"
 #include "io/safetensors.h"
+#include "nn/model_family.h"
 
 namespace forge::recipes {
 namespace {
@@ -48,10 +49,9 @@ void require_value(const Json& j, const std::string& key, const Json& expected, 
                                       << expected.dump() << " (" << why << ")");
 }
 
-// One supported Hugging Face architecture: its config.json in both directions.
+// One supported Hugging Face architecture: its config.json in both directions
+// (names: the family's, nn/model_family.h).
 struct HfArchitecture {
-  Family family;
-  const char* architecture;  // "GPT2LMHeadModel", ...
   std::function<void(const ModelConfig&, OrderedJson&)> to_json;
   std::function<ModelConfig(const Json&, const std::string&)> from_json;
 };
@@ -144,42 +144,16 @@ ModelConfig llama_from_json(const Json& j, const std::string& src) {
   return c;
 }
 
-// model_type -> architecture.
+// model_type (the family's name) -> architecture.
 const std::map<std::string, HfArchitecture>& architectures() {
   static const std::map<std::string, HfArchitecture> a = {
-      {"gpt2", {Family::gpt2, "GPT2LMHeadModel", gpt2_to_json, gpt2_from_json}},
-      {"llama", {Family::llama, "LlamaForCausalLM", llama_to_json, llama_from_json}},
+      {"gpt2", {gpt2_to_json, gpt2_from_json}},
+      {"llama", {llama_to_json, llama_from_json}},
   };
   return a;
 }
 
-const char* model_type(Family f) { return f == Family::gpt2 ? "gpt2" : "llama"; }
-
 // ---- weights -------------------------------------------------------------
-
-std::vector<std::string> split_name(const std::string& name) {
-  std::vector<std::string> parts;
-  std::stringstream ss(name);
-  for (std::string p; std::getline(ss, p, '.');) parts.push_back(p);
-  return parts;
-}
-
-bool ends_with_parts(const std::string& name, const std::vector<std::string>& suffix) {
-  const auto parts = split_name(name);
-  return parts.size() >= suffix.size() && std::equal(suffix.rbegin(), suffix.rend(), parts.rbegin());
-}
-
-// GPT-2 weights that are Conv1D (in, out) in Hugging Face and Linear (out, in) in forge.
-bool is_gpt2_conv1d(const std::string& name) {
-  return ends_with_parts(name, {"attn", "c_attn", "weight"}) || ends_with_parts(name, {"attn", "c_proj", "weight"}) ||
-         ends_with_parts(name, {"mlp", "c_fc", "weight"}) || ends_with_parts(name, {"mlp", "c_proj", "weight"});
-}
-
-// Buffers Hugging Face files may carry that are not parameters.
-bool is_hf_buffer(Family f, const std::string& name) {
-  if (f == Family::gpt2) return ends_with_parts(name, {"attn", "bias"}) || ends_with_parts(name, {"attn", "masked_bias"});
-  return ends_with_parts(name, {"rotary_emb", "inv_freq"});
-}
 
 Tensor transposed(const Tensor& t) { return t.detach().transpose(0, 1).contiguous(); }
 
@@ -203,10 +177,11 @@ std::string hf_config_json(const ModelConfig& config, DType dtype) {
   FORGE_CHECK(dtype == DType::f32 || dtype == DType::bf16 || dtype == DType::f16,
               "Hugging Face export: dtype must be f32, bf16 or f16, got " << dtype_name(dtype));
   config.validate();
-  const HfArchitecture& arch = architectures().at(model_type(config.family));
+  const nn::FamilySpec& family = nn::family_spec(config.family);
+  const HfArchitecture& arch = architectures().at(family.name);
   OrderedJson j;
-  j["architectures"] = OrderedJson::array({arch.architecture});
-  j["model_type"] = model_type(config.family);
+  j["architectures"] = OrderedJson::array({family.hf_architecture});
+  j["model_type"] = family.name;
   arch.to_json(config, j);
   j["torch_dtype"] = dtype == DType::bf16 ? "bfloat16" : dtype == DType::f16 ? "float16" : "float32";
   return j.dump(2) + "\n";
@@ -225,10 +200,11 @@ ModelConfig model_config_from_hf_json(const std::string& json_text, const std::s
   auto it = architectures().find(type);
   FORGE_CHECK(it != architectures().end(), "'" << source << "': model_type '" << type
                                                << "' is not supported (forge reads gpt2 and llama)");
+  const std::string& architecture = nn::family_spec(type).hf_architecture;
   if (j.contains("architectures") && j["architectures"].is_array() && !j["architectures"].empty())
-    FORGE_CHECK(j["architectures"][0] == it->second.architecture,
+    FORGE_CHECK(j["architectures"][0] == architecture,
                 "'" << source << "': architecture " << j["architectures"][0].dump() << " is not supported for model_type '"
-                    << type << "' (forge reads " << it->second.architecture << ")");
+                    << type << "' (forge reads " << architecture << ")");
   ModelConfig c;
   try {
     c = it->second.from_json(j, source);
@@ -310,10 +286,10 @@ void write_hf_model(const std::string& safetensors_path, const ModelConfig& conf
   const std::string mismatches = parameter_mismatches(config, model);
   FORGE_CHECK(mismatches.empty(), "cannot export to '" << safetensors_path << "': the weights do not match the "
                                                        << family_name(config.family) << " config:\n" << mismatches);
+  const nn::FamilySpec& family = nn::family_spec(config.family);
   NamedTensors hf;
   for (const auto& [name, t] : model) {
-    const bool conv1d = config.family == Family::gpt2 && is_gpt2_conv1d(name);
-    const Tensor stored = conv1d ? transposed(t) : t.detach();
+    const Tensor stored = family.hf_is_transposed(name) ? transposed(t) : t.detach();
     hf.push_back({name, stored.dtype() == dtype ? stored : stored.to(dtype)});
   }
   const fs::path config_path = fs::path(safetensors_path).parent_path() / "config.json";
@@ -338,22 +314,23 @@ HfModel read_hf_model(const std::string& safetensors_path) {
                                                                        << "' does not exist");
   HfModel m;
   m.config = model_config_from_hf_json(read_text(config_path), config_path.string());
-  const Family family = m.config.family;
-  const std::string embedding = family == Family::gpt2 ? "transformer.wte.weight" : "model.embed_tokens.weight";
-  Tensor stored_head;  // lm_head.weight of a tied model
+  const nn::FamilySpec& family = nn::family_spec(m.config.family);
+  const std::string& embedding = family.embedding;
+  Tensor stored_head;  // the LM head of a tied model
   for (const SafetensorsEntry& e : file.entries()) {
-    if (is_hf_buffer(family, e.name)) {
+    if (family.hf_is_buffer(e.name)) {
       m.dropped.push_back(e.name);
       continue;
     }
     std::string name = e.name;
-    if (name == "lm_head.weight" && m.config.tie_embeddings) {
+    if (name == family.lm_head && m.config.tie_embeddings) {
       stored_head = file.read_f32(name);
       continue;
     }
-    if (family == Family::gpt2 && name.rfind("transformer.", 0) != 0) name = "transformer." + name;
+    const std::string& prefix = family.hf_base_prefix;  // files of the bare base model lack it
+    if (!prefix.empty() && name.rfind(prefix, 0) != 0) name = prefix + name;
     Tensor t = file.read_f32(e.name);
-    if (family == Family::gpt2 && is_gpt2_conv1d(name) && t.dim() == 2) t = transposed(t);
+    if (family.hf_is_transposed(name) && t.dim() == 2) t = transposed(t);
     m.tensors.push_back({name, t});
   }
   if (stored_head.defined()) {
@@ -361,12 +338,12 @@ HfModel read_hf_model(const std::string& safetensors_path) {
     for (const auto& [name, t] : m.tensors)
       if (name == embedding) emb = &t;
     if (emb == nullptr) {
-      m.tensors.push_back({"lm_head.weight", stored_head});  // reported as unexpected by parameter_mismatches
+      m.tensors.push_back({family.lm_head, stored_head});  // reported as unexpected by parameter_mismatches
     } else {
       FORGE_CHECK(bitwise_equal(*emb, stored_head),
-                  "'" << safetensors_path << "': lm_head.weight differs from " << embedding << ", but the model ties "
-                      << "them (" << config_path.string() << ")");
-      m.dropped.push_back("lm_head.weight");
+                  "'" << safetensors_path << "': " << family.lm_head << " differs from " << embedding
+                      << ", but the model ties them (" << config_path.string() << ")");
+      m.dropped.push_back(family.lm_head);
     }
   }
   return m;

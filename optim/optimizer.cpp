@@ -1,7 +1,8 @@
-// AdamW, SGD and gradient clipping over fp32 parameters (see optimizer.h).
+// AdamW, SGD, gradient clipping over fp32 parameters and the optimizer registry (see optimizer.h).
 #include "optim/optimizer.h"
 
 #include <cmath>
+#include <mutex>
 
 #include "kernels/cpu/optimizer.h"
 #include "optim/grad_norm.h"
@@ -89,6 +90,68 @@ double clip_grad_norm(const std::vector<Tensor>& params, double max_norm) {
   const double norm = std::sqrt(grad_sum_squares(params));
   scale_grads_to_max_norm(params, norm, max_norm);
   return norm;
+}
+
+namespace {
+
+// The built-in optimizers.
+std::map<std::string, OptimizerBuilder> built_ins() {
+  std::map<std::string, OptimizerBuilder> b;
+  b["adamw"] = [](std::vector<ParamGroup> groups, const OptimizerOptions& o) {
+    return std::make_unique<AdamW>(std::move(groups), AdamWOptions{o.lr, o.beta1, o.beta2, o.eps});
+  };
+  b["sgd"] = [](std::vector<ParamGroup> groups, const OptimizerOptions& o) {
+    return std::make_unique<SGD>(std::move(groups), SGDOptions{o.lr, o.momentum});
+  };
+  return b;
+}
+
+struct Registry {
+  std::mutex mutex;
+  std::map<std::string, OptimizerBuilder> builders = built_ins();
+};
+
+Registry& registry() {
+  static Registry r;
+  return r;
+}
+
+std::string joined_names(const std::map<std::string, OptimizerBuilder>& builders) {
+  std::string names;
+  for (const auto& [n, b] : builders) names += (names.empty() ? "" : ", ") + n;
+  return names;
+}
+
+}  // namespace
+
+void register_optimizer(const std::string& name, OptimizerBuilder builder) {
+  FORGE_CHECK(!name.empty() && builder, "register_optimizer: a name and a builder are required");
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  FORGE_CHECK(r.builders.emplace(name, std::move(builder)).second,
+              "optimizer '" << name << "' is already registered (registered: " << joined_names(r.builders) << ")");
+}
+
+std::unique_ptr<Optimizer> make_optimizer(const std::string& name, std::vector<ParamGroup> groups,
+                                          const OptimizerOptions& options) {
+  OptimizerBuilder builder;
+  {
+    Registry& r = registry();
+    std::lock_guard<std::mutex> lock(r.mutex);
+    auto it = r.builders.find(name);
+    FORGE_CHECK(it != r.builders.end(),
+                "unknown optimizer '" << name << "' (expected one of " << joined_names(r.builders) << ")");
+    builder = it->second;
+  }
+  return builder(std::move(groups), options);
+}
+
+std::vector<std::string> optimizer_names() {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  std::vector<std::string> names;
+  for (const auto& [n, b] : r.builders) names.push_back(n);
+  return names;
 }
 
 }  // namespace forge::optim

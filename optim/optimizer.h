@@ -1,11 +1,13 @@
 // Optimizers over parameter groups: AdamW (decoupled weight decay, bias
-// correction) and SGD with momentum, plus global-norm gradient clipping.
+// correction) and SGD with momentum, plus global-norm gradient clipping, and the
+// registry that builds an optimizer from its name (a recipe's optim.name).
 //
 // Parameters are fp32 leaves (the master weights); each group has its own
 // weight decay, so biases, norms and embeddings can be excluded from decay.
 // Optimizer state is kept per parameter and exposed by name for checkpoints.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -89,6 +91,25 @@ class SGD : public Optimizer {
  private:
   SGDOptions options_;
 };
+
+// What a recipe's `optim` section gives every optimizer; each reads the fields it uses.
+struct OptimizerOptions {
+  double lr = 1e-3;
+  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;  // adamw
+  double momentum = 0.0;                          // sgd
+};
+
+using OptimizerBuilder =
+    std::function<std::unique_ptr<Optimizer>(std::vector<ParamGroup> groups, const OptimizerOptions& options)>;
+
+// The optimizer registry: name -> builder; "adamw" and "sgd" are built in.
+// Registering a name twice is a forge::Error (nothing is replaced).
+void register_optimizer(const std::string& name, OptimizerBuilder builder);
+// The optimizer `name` over `groups`; an unknown name is a forge::Error listing the registered ones.
+std::unique_ptr<Optimizer> make_optimizer(const std::string& name, std::vector<ParamGroup> groups,
+                                          const OptimizerOptions& options);
+// Registered names, sorted.
+std::vector<std::string> optimizer_names();
 
 // Scales all gradients so their global L2 norm is at most max_norm (no-op when
 // max_norm <= 0). Returns the norm before clipping.

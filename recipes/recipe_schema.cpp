@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "common/error.h"
+#include "optim/optimizer.h"
 #include "optim/schedule.h"
 #include "recipes/model_presets.h"
 
@@ -163,7 +164,7 @@ const std::vector<std::pair<std::string, Precision>> kPrecisions = {
 const std::vector<std::pair<std::string, DataOrder>> kOrders = {
     {"random", DataOrder::random}, {"sequential", DataOrder::sequential}};
 
-std::vector<std::string> optimizer_list() { return optimizer_names(); }
+std::vector<std::string> optimizer_list() { return optim::optimizer_names(); }  // the optimizer registry
 std::vector<std::string> schedule_list() { return schedule_names(); }
 
 // optim.betas: a list of two numbers in [0, 1).
@@ -397,11 +398,6 @@ const SectionSpec* find_section(const std::string& name) {
   for (const SectionSpec& s : recipe_sections())
     if (s.name == name) return &s;
   return nullptr;
-}
-
-const std::vector<std::string>& optimizer_names() {
-  static const std::vector<std::string> names = {"adamw", "sgd"};
-  return names;
 }
 
 const std::vector<std::string>& schedule_names() {

@@ -42,9 +42,8 @@ const std::vector<SectionSpec>& recipe_sections();
 const FieldSpec* find_field(const std::string& path);
 const SectionSpec* find_section(const std::string& name);
 
-// Names the recipe accepts for `optim.name` and `schedule.name` (the latter from
-// optim's schedule registry).
-const std::vector<std::string>& optimizer_names();
+// Names the recipe accepts for `schedule.name` (optim's schedule registry;
+// `optim.name` reads optim's optimizer registry).
 const std::vector<std::string>& schedule_names();
 
 }  // namespace forge::recipes::detail

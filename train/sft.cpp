@@ -6,6 +6,7 @@
 #include "common/error.h"
 #include "data/sft_loader.h"
 #include "checkpoint/checkpoint.h"
+#include "nn/model_family.h"
 
 namespace forge::recipes {
 
@@ -38,8 +39,19 @@ data::ChatTemplate chat_template_of_checkpoint(const CheckpointContents& content
 
 namespace {
 
+// A token embedding or untied LM head of any model family (nn/model_family.h).
 bool is_vocab_table(const std::string& name) {
-  return name == "transformer.wte.weight" || name == "model.embed_tokens.weight" || name == "lm_head.weight";
+  for (const std::string& family : nn::family_names())
+    if (nn::family_spec(family).is_vocab_table(name)) return true;
+  return false;
+}
+
+// "transformer.wte.weight or model.embed_tokens.weight"
+std::string embedding_names() {
+  std::string names;
+  for (const std::string& family : nn::family_names())
+    names += (names.empty() ? "" : " or ") + nn::family_spec(family).embedding;
+  return names;
 }
 
 }  // namespace
@@ -53,8 +65,7 @@ int64_t extend_vocab(std::vector<std::pair<std::string, Tensor>>& weights, int64
                                                              << old_v << ": cannot extend the vocabulary");
     old_v = w.size(0);
   }
-  FORGE_CHECK(old_v > 0, "the weights hold no token embedding (transformer.wte.weight or model.embed_tokens.weight) "
-                         "to extend");
+  FORGE_CHECK(old_v > 0, "the weights hold no token embedding (" << embedding_names() << ") to extend");
   FORGE_CHECK(vocab_size >= old_v, "cannot shrink the vocabulary from " << old_v << " to " << vocab_size << " tokens");
   for (auto& [name, w] : weights) {
     if (!is_vocab_table(name)) continue;

@@ -1,6 +1,7 @@
 // Building a TrainContext from a recipe (see train_context.h).
 #include "train/train_context.h"
 
+#include "nn/model_family.h"
 #include "optim/grad_norm.h"
 #include "train/sft.h"
 
@@ -26,14 +27,13 @@ nn::ModelConfig model_config_of(const Recipe& r) {
 
 namespace {
 
-// No weight decay on biases, norm weights and embeddings (1-d tensors and *wte/*wpe/*embed*).
-std::vector<optim::ParamGroup> param_groups(const nn::Module& model, double weight_decay) {
+// Weight decay where the model family's rule says (not on biases, norm weights and embeddings).
+std::vector<optim::ParamGroup> param_groups(const nn::TransformerLM& model, double weight_decay) {
+  const nn::FamilySpec& family = nn::family_spec(model.config().family);
   optim::ParamGroup decay, no_decay;
   decay.weight_decay = weight_decay;
   for (const auto& [name, p] : model.named_parameters()) {
-    const bool embedding = name.find("wte") != std::string::npos || name.find("wpe") != std::string::npos ||
-                           name.find("embed_tokens") != std::string::npos;
-    optim::ParamGroup& g = (p.dim() >= 2 && !embedding) ? decay : no_decay;
+    optim::ParamGroup& g = family.decays(name, p.shape()) ? decay : no_decay;
     g.names.push_back(name);
     g.params.push_back(p);
   }
@@ -60,7 +60,7 @@ std::vector<std::string> build_model(TrainContext& s) {
   nn::ModelParallelism mp;
   mp.tp_group = s.layout.tp_group;
   std::tie(mp.layer_begin, mp.layer_end) = stage_layers(r, s.config.n_layer, s.layout.pp_rank);
-  s.model = std::make_unique<nn::TransformerLM>(s.config, static_cast<uint64_t>(r.seed), mp);
+  s.model = nn::build_model(s.config, static_cast<uint64_t>(r.seed), mp);
   s.model->set_activation_checkpointing(r.train.activation_checkpointing);
   s.partitioned = s.model->is_partitioned();
   s.pp_schedule = distributed::pipeline_schedule_from_name(r.parallel.pp_schedule);
@@ -102,11 +102,13 @@ void build_optimizer(TrainContext& s, const std::vector<std::string>& uncounted)
     s.zero = zero.get();
     if (s.partitioned) s.zero->set_norm_scope(uncounted, s.model_group);
     s.optimizer = std::move(zero);
-  } else if (r.optim.name == "sgd") {
-    s.optimizer = std::make_unique<optim::SGD>(groups, optim::SGDOptions{r.optim.lr, r.optim.momentum});
   } else {
-    s.optimizer = std::make_unique<optim::AdamW>(
-        groups, optim::AdamWOptions{r.optim.lr, r.optim.betas[0], r.optim.betas[1], r.optim.eps});
+    const optim::OptimizerOptions options{.lr = r.optim.lr,
+                                          .beta1 = r.optim.betas[0],
+                                          .beta2 = r.optim.betas[1],
+                                          .eps = r.optim.eps,
+                                          .momentum = r.optim.momentum};
+    s.optimizer = optim::make_optimizer(r.optim.name, groups, options);  // the optimizer registry
   }
   if (s.layout.dp > 1 && !s.zero)
     s.reducer = std::make_unique<distributed::GradBucketReducer>(fp32.grads, s.model->parameters(), s.layout.dp_group);

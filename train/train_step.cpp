@@ -7,6 +7,7 @@
 #include <string>
 
 #include "autograd/ops.h"
+#include "nn/model_family.h"
 #include "optim/grad_norm.h"
 #include "train/rank_values.h"
 #include "train/stop_signal.h"
@@ -77,10 +78,8 @@ StepResult compute_gradients(TrainContext& s, int64_t step, const StopSignals* s
     if (signals) signals->test_hook(step + 1);
   }
   if (s.reducer) s.reducer->finish();
-  if (s.tied_group) {  // GPT-2's tied embedding: the first stage's input and the last stage's head gradients
-    Tensor g = s.model->parameter(s.config.family == nn::Family::gpt2 ? "transformer.wte.weight"
-                                                                      : "model.embed_tokens.weight")
-                   .grad();
+  if (s.tied_group) {  // a tied embedding: the first stage's input and the last stage's head gradients
+    Tensor g = s.model->parameter(nn::family_spec(s.config.family).embedding).grad();
     s.tied_group->all_reduce(g, distributed::ReduceOp::sum)->wait();
   }
   Tensor grads = s.flat->buffers().at(DType::f32).grads;
