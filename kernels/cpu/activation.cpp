@@ -10,7 +10,6 @@
 namespace forge::kernels::cpu {
 namespace {
 
-constexpr int64_t kParallelWork = 32768;
 constexpr double kSqrt2OverPi = 0.7978845608028654;
 constexpr double kGeluCoeff = 0.044715;
 
@@ -22,14 +21,14 @@ inline A sigmoid(A v) {
 template <typename T, typename Fn>
 void unary(const T* __restrict x, T* __restrict y, int64_t n, Fn fn) {
   using A = acc_t<T>;
-#pragma omp parallel for simd schedule(static) if (n > kParallelWork)
+#pragma omp parallel for simd schedule(static) if (n > kParallelElements)
   for (int64_t i = 0; i < n; ++i) y[i] = convert<T>(fn(convert<A>(x[i])));
 }
 
 template <typename T, typename Fn>
 void binary(const T* __restrict a, const T* __restrict b, T* __restrict y, int64_t n, Fn fn) {
   using A = acc_t<T>;
-#pragma omp parallel for simd schedule(static) if (n > kParallelWork)
+#pragma omp parallel for simd schedule(static) if (n > kParallelElements)
   for (int64_t i = 0; i < n; ++i) y[i] = convert<T>(fn(convert<A>(a[i]), convert<A>(b[i])));
 }
 
@@ -103,7 +102,7 @@ void swiglu_backward(const void* dy, const void* gate, const void* up, void* dga
     T* __restrict da = static_cast<T*>(dgate);
     T* __restrict db = static_cast<T*>(dup);
     if (da && db) {
-#pragma omp parallel for simd schedule(static) if (n > kParallelWork)
+#pragma omp parallel for simd schedule(static) if (n > kParallelElements)
       for (int64_t i = 0; i < n; ++i) {
         const A gv = convert<A>(g[i]), av = convert<A>(a[i]), bv = convert<A>(b[i]);
         const A s = sigmoid(av);
@@ -111,11 +110,11 @@ void swiglu_backward(const void* dy, const void* gate, const void* up, void* dga
         db[i] = convert<T>(gv * av * s);
       }
     } else if (da) {
-#pragma omp parallel for simd schedule(static) if (n > kParallelWork)
+#pragma omp parallel for simd schedule(static) if (n > kParallelElements)
       for (int64_t i = 0; i < n; ++i)
         da[i] = convert<T>(convert<A>(g[i]) * convert<A>(b[i]) * silu_grad(convert<A>(a[i])));
     } else if (db) {
-#pragma omp parallel for simd schedule(static) if (n > kParallelWork)
+#pragma omp parallel for simd schedule(static) if (n > kParallelElements)
       for (int64_t i = 0; i < n; ++i) {
         const A av = convert<A>(a[i]);
         db[i] = convert<T>(convert<A>(g[i]) * av * sigmoid(av));

@@ -20,69 +20,29 @@
 #include <vector>
 
 #include "common/error.h"
+#include "kernels/cpu/simd.h"
+#include "kernels/cpu/vec_math.h"
 
 namespace forge::kernels::cpu {
 namespace {
 
-// Multiply-adds (B * Hq * T^2 * D) below which a call stays on one thread.
-constexpr double kParallelWork = 1 << 20;
-
-// exp(x) for x <= ~0 (exactly 0 below -87, including -inf): Cody-Waite range
-// reduction to r in [-ln2/2, ln2/2] and a degree-6 Taylor polynomial; relative
-// error about 2e-7. Branch-free so that loops over it vectorise.
-inline float exp_fast(float x) {
-  const float xc = std::min(std::max(x, -87.0f), 88.0f);
-  const float kMagic = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
-  const float t = xc * 1.44269504088896341f + kMagic;
-  const float n = t - kMagic;
-  const int32_t ni = std::bit_cast<int32_t>(t) - std::bit_cast<int32_t>(kMagic);
-  const float r = (xc - n * 0.693145751953125f) - n * 1.428606765330187e-06f;
-  float p = 1.0f / 720.0f;
-  p = p * r + 1.0f / 120.0f;
-  p = p * r + 1.0f / 24.0f;
-  p = p * r + 1.0f / 6.0f;
-  p = p * r + 0.5f;
-  p = p * r + 1.0f;
-  p = p * r + 1.0f;
-  const float two_n = std::bit_cast<float>((ni + 127) << 23);
-  return x < -87.0f ? 0.0f : p * two_n;
-}
-inline double exp_fast(double x) { return std::exp(x); }
-
-// Vectors through the GCC/Clang vector extension, as wide as the CPU's
-// registers under -march=native: 512 bits with AVX-512 (16 floats; with
-// kMR = 8, attention forward+backward at T=256 went from 10.2 to 6.6 ms on a
-// Zen 5 VM, which has full-width AVX-512 units), else 256 bits (AVX2).
-#if defined(__AVX512F__)
-constexpr int kVecBytes = 64;
-#else
-constexpr int kVecBytes = 32;
-#endif
-template <typename T> struct Vec;
-template <> struct Vec<float> { typedef float type __attribute__((vector_size(kVecBytes))); };
-template <> struct Vec<double> { typedef double type __attribute__((vector_size(kVecBytes))); };
-template <typename T> using vec_t = typename Vec<T>::type;
-template <typename T> constexpr int64_t kLanes = kVecBytes / sizeof(T);
+// Vectors (kernels/cpu/simd.h) are as wide as the CPU's registers under
+// -march=native: 512 bits with AVX-512 (16 floats; with kMR = 8, attention
+// forward+backward at T=256 went from 10.2 to 6.6 ms on a Zen 5 VM, which has
+// full-width AVX-512 units), else 256 bits (AVX2).
 // Rows of C per register block: MR x 2 vectors of accumulators, plus two of B.
 #if defined(__AVX512F__)
 constexpr int64_t kMR = 8;  // 16 + 2 of the 32 AVX-512 registers (12 rows: slower at T=256)
 #else
 constexpr int64_t kMR = 6;  // 12 + 2 of the 16 AVX2 registers
 #endif
-template <typename T> inline vec_t<T> vload(const T* p) {
-  vec_t<T> v;
-  std::memcpy(&v, p, sizeof(v));
-  return v;
-}
-template <typename T> inline void vstore(T* p, vec_t<T> v) { std::memcpy(p, &v, sizeof(v)); }
-
 // Rows [0, MR) of C (columns [0, n), row stride ldc) (+)= A (MR, depth range
 // [p0, p1); element (i, p) at A[i * a_rs + p * a_cs]) * B (rows p, row stride
 // ldb). An MR x 2-vector block of C stays in registers (see kMR).
 template <typename T, int MR>
 void gemm_block(int64_t n, int64_t p0, int64_t p1, const T* A, int64_t a_rs, int64_t a_cs, const T* __restrict B,
                 int64_t ldb, T* __restrict C, int64_t ldc, bool accumulate) {
-  using V = vec_t<T>;
+  using V = vec<T>;
   constexpr int64_t L = kLanes<T>, kNV = 2, kW = kNV * L;
   int64_t j0 = 0;
   for (; j0 + kW <= n; j0 += kW) {
@@ -149,36 +109,12 @@ void gemm_rows(int64_t m, int64_t n, int64_t kd, const T* A, int64_t a_rs, int64
   }
 }
 
-// exp_fast on every lane, the same arithmetic written with vector operations.
-inline vec_t<float> exp_vec(vec_t<float> x) {
-  typedef int32_t vi32 __attribute__((vector_size(kVecBytes)));
-  using V = vec_t<float>;
-  const V lo = V{} - 87.0f, hi = V{} + 88.0f;
-  V xc = x < lo ? lo : x;
-  xc = xc > hi ? hi : xc;
-  const float kMagic = 12582912.0f;
-  const V t = xc * 1.44269504088896341f + kMagic;
-  const V n = t - kMagic;
-  const vi32 ni = std::bit_cast<vi32>(t) - std::bit_cast<int32_t>(kMagic);
-  const V r = (xc - n * 0.693145751953125f) - n * 1.428606765330187e-06f;
-  V p = V{} + 1.0f / 720.0f;
-  p = p * r + 1.0f / 120.0f;
-  p = p * r + 1.0f / 24.0f;
-  p = p * r + 1.0f / 6.0f;
-  p = p * r + 0.5f;
-  p = p * r + 1.0f;
-  p = p * r + 1.0f;
-  const vi32 bits = (ni + 127) << 23;
-  const V two_n = std::bit_cast<V>(bits);
-  return x < lo ? V{} : p * two_n;
-}
-
 // x[c] = exp(x[c] * mul - sub) for c in [0, n).
 inline void exp_row(float* x, int64_t n, float mul, float sub) {
   constexpr int64_t L = kLanes<float>;
   int64_t j = 0;
-  for (; j + L <= n; j += L) vstore(x + j, exp_vec(vload(x + j) * mul - sub));
-  for (; j < n; ++j) x[j] = exp_fast(x[j] * mul - sub);
+  for (; j + L <= n; j += L) vstore(x + j, exp_taylor(vload(x + j) * mul - sub));
+  for (; j < n; ++j) x[j] = exp_taylor(x[j] * mul - sub);
 }
 inline void exp_row(double* x, int64_t n, double mul, double sub) {
   for (int64_t j = 0; j < n; ++j) x[j] = std::exp(x[j] * mul - sub);
@@ -188,7 +124,7 @@ inline void exp_row(double* x, int64_t n, double mul, double sub) {
 // whose ds may be unwritten scores past the causal band).
 template <typename T>
 inline void ds_row(T* __restrict ds, const T* __restrict p, int64_t n, T scale, T delta) {
-  using V = vec_t<T>;
+  using V = vec<T>;
   constexpr int64_t L = kLanes<T>;
   int64_t j = 0;
   for (; j + L <= n; j += L) {
@@ -201,7 +137,7 @@ inline void ds_row(T* __restrict ds, const T* __restrict p, int64_t n, T scale, 
 
 template <typename T>
 inline T row_max(const T* x, int64_t n) {
-  using V = vec_t<T>;
+  using V = vec<T>;
   constexpr int64_t L = kLanes<T>;
   T mx = -std::numeric_limits<T>::infinity();
   int64_t j = 0;
@@ -219,7 +155,7 @@ inline T row_max(const T* x, int64_t n) {
 
 template <typename T>
 inline T row_sum(const T* x, int64_t n) {
-  using V = vec_t<T>;
+  using V = vec<T>;
   constexpr int64_t L = kLanes<T>;
   V acc{};
   int64_t j = 0;
@@ -292,7 +228,7 @@ void forward_typed(const AttentionDims& dm, const AttentionLayout& ly, const T* 
   // kt_all: (B, Hkv, D, tpad), K transposed per head (every element written below).
   std::unique_ptr<T[]> kt_all(new T[static_cast<size_t>(B * Hkv * d * tpad)]);
   // Small problems run on the calling thread: a parallel region costs more than they do.
-  const bool parallel = static_cast<double>(B) * Hq * t * t * d > kParallelWork;
+  const bool parallel = static_cast<double>(B) * Hq * t * t * d > kParallelAttentionMacs;
 #pragma omp parallel for schedule(static) if (parallel)
   for (int64_t bh = 0; bh < B * Hkv; ++bh)
     transpose_pad(k + bh / Hkv * ly.k.batch + bh % Hkv * ly.k.head, ly.k.row, kt_all.get() + bh * d * tpad, t, d,
@@ -333,7 +269,7 @@ void forward_typed(const AttentionDims& dm, const AttentionLayout& ly, const T* 
           const T mx = row_max(row, bk);
           const T m_new = std::max(m[r], mx);
           const T base = m_new == ninf ? T(0) : m_new;
-          const T alpha = exp_fast(m[r] - base);
+          const T alpha = exp_taylor(m[r] - base);
           exp_row(row, bk, T(1), base);
           l[r] = l[r] * alpha + row_sum(row, bk);
           m[r] = m_new;
@@ -365,7 +301,7 @@ void backward_typed(const AttentionDims& dm, const AttentionLayout& ly, const T*
   const int64_t B = dm.batch, Hq = dm.q_heads, Hkv = dm.kv_heads, t = dm.seq, d = dm.head_dim;
   const int64_t group = Hq / Hkv;
   const int64_t tpad = (t + bk - 1) / bk * bk;
-  const bool parallel = static_cast<double>(B) * Hq * t * t * d > kParallelWork;
+  const bool parallel = static_cast<double>(B) * Hq * t * t * d > kParallelAttentionMacs;
 
 #pragma omp parallel if (parallel)
   {

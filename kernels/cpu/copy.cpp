@@ -8,6 +8,7 @@
 
 #include "kernels/cpu/convert.h"
 #include "kernels/cpu/dispatch.h"
+#include "kernels/cpu/simd.h"
 
 namespace forge::kernels::cpu {
 namespace {
@@ -48,7 +49,7 @@ void copy_typed(D* dst, const int64_t* ds, const S* src, const int64_t* ss, cons
       copy_run(dst + begin, src + begin, std::min(kRunChunk, inner - begin));
     return;
   }
-#pragma omp parallel for schedule(static) if (outer * inner > 32768)
+#pragma omp parallel for schedule(static) if (outer * inner > kParallelElements)
   for (int64_t o = 0; o < outer; ++o) {
     int64_t rem = o, doff = 0, soff = 0;
     for (int d = ndim - 2; d >= 0; --d) {
@@ -103,7 +104,7 @@ void fill(void* dst, DType dtype, int64_t n, double value) {
     using T = decltype(tag);
     T v = convert<T>(value);
     T* p = static_cast<T*>(dst);
-#pragma omp parallel for schedule(static) if (n > 65536)
+#pragma omp parallel for schedule(static) if (n > kParallelBulkElements)
     for (int64_t i = 0; i < n; ++i) p[i] = v;
   });
 }

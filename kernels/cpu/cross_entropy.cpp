@@ -14,7 +14,6 @@
 namespace forge::kernels::cpu {
 namespace {
 
-constexpr int64_t kParallelWork = 16384;
 constexpr int64_t kBlock = 512;  // logits per online-softmax block (stays in L1)
 
 template <typename Fn>
@@ -53,7 +52,7 @@ CrossEntropyResult ce_fwd(const T* logits, const I* targets, acc_t<T>* lse, int6
                           int64_t ignore) {
   using A = acc_t<T>;
   std::vector<A> row_loss(static_cast<size_t>(rows));
-#pragma omp parallel for schedule(static) if (rows * V > kParallelWork)
+#pragma omp parallel for schedule(static) if (rows * V > kParallelRowElements)
   for (int64_t r = 0; r < rows; ++r) {
     const T* xr = logits + r * V;
     const A l = row_logsumexp(xr, V);
@@ -75,7 +74,7 @@ void ce_bwd(const T* logits, const I* targets, const acc_t<T>* lse, T* dlogits, 
             int64_t ignore, double scale) {
   using A = acc_t<T>;
   const A sc = static_cast<A>(scale);
-#pragma omp parallel for schedule(static) if (rows * V > kParallelWork)
+#pragma omp parallel for schedule(static) if (rows * V > kParallelRowElements)
   for (int64_t r = 0; r < rows; ++r) {
     const T* __restrict xr = logits + r * V;
     T* __restrict dr = dlogits + r * V;

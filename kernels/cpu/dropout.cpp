@@ -6,11 +6,10 @@
 
 #include "common/philox.h"
 #include "kernels/cpu/dispatch.h"
+#include "kernels/cpu/simd.h"
 
 namespace forge::kernels::cpu {
 namespace {
-
-constexpr int64_t kParallelCounters = 8192;
 
 // Keep-bits of the four words of philox4x32(counter, seed): the same rounds as
 // common/philox.h, unrolled here so the counter loop vectorises (philox.h's
@@ -45,7 +44,7 @@ void dropout_typed(const T* x, T* y, int64_t n, double p, uint64_t seed, uint64_
   const uint32_t threshold = static_cast<uint32_t>(std::ceil(p * 16777216.0));
   const A scale = p < 1.0 ? static_cast<A>(1.0 / (1.0 - p)) : A(0);
   const int64_t full = n / kDropoutElemsPerCounter;  // counters whose 4 elements all exist
-#pragma omp parallel for simd schedule(static) if (full > kParallelCounters)
+#pragma omp parallel for simd schedule(static) if (full > kParallelElements / kDropoutElemsPerCounter)
   for (int64_t c = 0; c < full; ++c) {
     const uint32_t bits = keep_bits(first + static_cast<uint64_t>(c), seed, threshold);
     const int64_t i = c * kDropoutElemsPerCounter;

@@ -12,12 +12,13 @@
 #include <type_traits>
 
 #include "kernels/cpu/dispatch.h"
+#include "kernels/cpu/simd.h"
+#include "kernels/cpu/vec_math.h"
 
 namespace forge::kernels::cpu {
 namespace {
 
 constexpr int kMaxDims = 16;
-constexpr int64_t kParallelGrain = 32768;  // elements per thread below which we stay serial
 
 // Shape and strides of N operands after dropping size-1 dims and merging dims
 // that are contiguous with their inner neighbour in every operand.
@@ -64,7 +65,7 @@ void for_each_run(const Layout<N>& l, Inner&& inner) {
   const int nd = l.ndim;
   const int64_t n_inner = l.shape[nd - 1];
   const int64_t total = l.numel;
-  const bool parallel = total >= 2 * kParallelGrain && omp_get_max_threads() > 1;
+  const bool parallel = total >= 2 * kParallelElements && omp_get_max_threads() > 1;  // a grain per thread
 #pragma omp parallel if (parallel)
   {
     const int nt = omp_get_num_threads(), t = omp_get_thread_num();
@@ -104,36 +105,9 @@ void for_each_run(const Layout<N>& l, Inner&& inner) {
   }
 }
 
-// exp in fp32, 8 lanes at a time (std::exp does not vectorise, and GCC will not
-// if-convert float compares under -ftrapping-math, so this uses vector types):
-// exp(x) = 2^n exp(r) with n = round(x / ln 2), |r| <= ln 2 / 2, exp(r) by a
-// degree-6 minimax polynomial (the classic Cephes expf coefficients), max error
-// ~2 ulp. 2^n is applied as two halves so results under- and overflow (to
-// subnormals, 0 and inf) like std::exp; NaN propagates.
-using f32x8 = float __attribute__((vector_size(32)));
-using i32x8 = int32_t __attribute__((vector_size(32)));
-
-inline f32x8 exp_f32x8(f32x8 x) {
-  const f32x8 lo = f32x8{} - 104.0f, hi = f32x8{} + 89.0f;
-  f32x8 xc = x < lo ? lo : x;
-  xc = xc > hi ? hi : xc;
-  // Round to nearest by adding 1.5 * 2^23.
-  const f32x8 shifted = xc * 1.44269504088896341f + 12582912.0f;
-  const f32x8 n = shifted - 12582912.0f;
-  const f32x8 r = (xc - n * 0.693359375f) + n * 2.12194440e-4f;  // ln 2 split in two for exact reduction
-  f32x8 p = f32x8{} + 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * r * r + r + 1.0f;
-  const i32x8 ni = std::bit_cast<i32x8>(shifted) - 0x4B400000;
-  const i32x8 half = ni >> 1;
-  const i32x8 e1 = (half + 127) << 23, e2 = (ni - half + 127) << 23;
-  const f32x8 y = p * std::bit_cast<f32x8>(e1) * std::bit_cast<f32x8>(e2);
-  return x != x ? x : y;
-}
+// fp32 ops run 8 lanes at a time on vectors (std::exp does not vectorise, and
+// GCC will not if-convert float compares under -ftrapping-math).
+using f32x8 = vec<float, 32>;
 
 // out = vf(x) for ops whose compute type is fp32, in blocks of 8 lanes.
 template <typename T, typename VF>
@@ -266,7 +240,7 @@ void unary(UnaryKind kind, DType dtype, const int64_t* shape, int ndim, void* ou
         case UnaryKind::neg: unary_typed(l, o, px, [](A v) { return -v; }); return;
         case UnaryKind::exp:
           if constexpr (std::is_same_v<A, float>) {
-            unary_typed_x8(l, o, px, [](f32x8 v) { return exp_f32x8(v); });
+            unary_typed_x8(l, o, px, [](f32x8 v) { return exp_ieee<32>(v); });
           } else {
             unary_typed(l, o, px, [](A v) { return std::exp(v); });
           }

@@ -5,11 +5,11 @@
 #include <vector>
 
 #include "kernels/cpu/dispatch.h"
+#include "kernels/cpu/simd.h"
 
 namespace forge::kernels::cpu {
 namespace {
 
-constexpr int64_t kParallelElems = 1 << 15;
 
 template <typename Fn>
 void dispatch_id(DType t, Fn&& fn) {
@@ -32,7 +32,7 @@ void backward_typed(const I* ids, int64_t n, const T* g, int64_t vocab, int64_t 
 
   using A = acc_t<T>;
   const size_t row_bytes = static_cast<size_t>(channels) * sizeof(T);
-#pragma omp parallel if (vocab * channels >= kParallelElems)
+#pragma omp parallel if (vocab * channels >= kParallelElements)
   {
     std::vector<A> acc(std::is_same_v<A, T> ? 0 : static_cast<size_t>(channels));
 #pragma omp for schedule(dynamic, 64)
@@ -95,7 +95,7 @@ void embedding_forward(const void* ids, DType id_dtype, int64_t n, const void* w
   dispatch_id(id_dtype, [&](auto tag) {
     using I = decltype(tag);
     const I* p = static_cast<const I*>(ids);
-#pragma omp parallel for schedule(static) if (n * channels >= kParallelElems)
+#pragma omp parallel for schedule(static) if (n * channels >= kParallelElements)
     for (int64_t i = 0; i < n; ++i)
       std::memcpy(o + static_cast<size_t>(i) * row_bytes, w + static_cast<size_t>(p[i]) * ld * elem, row_bytes);
   });

@@ -12,25 +12,24 @@
 #include "common/error.h"
 #include "kernels/cpu/convert.h"
 #include "kernels/cpu/dispatch.h"
+#include "kernels/cpu/simd.h"
 
 namespace forge::kernels::cpu {
 namespace {
 
-// Below this many elements a conversion or fill runs on one thread.
-constexpr int64_t kParallelElems = 1 << 16;
 // Batched products at most this large (m*n*k) run in parallel over the batch.
 constexpr int64_t kSmallGemm = int64_t{1} << 22;
 
 // dst (rows, cols), contiguous fp32 <- src (rows, cols) with row stride ld.
 template <typename T>
 void load_block(const T* src, int64_t ld, int64_t rows, int64_t cols, float* dst) {
-#pragma omp parallel for schedule(static) if (rows * cols >= kParallelElems)
+#pragma omp parallel for schedule(static) if (rows * cols >= kParallelBulkElements)
   for (int64_t r = 0; r < rows; ++r) load_f32(src + r * ld, dst + r * cols, cols);
 }
 
 template <typename T>
 void store_block(const float* src, int64_t rows, int64_t cols, T* dst, int64_t ld) {
-#pragma omp parallel for schedule(static) if (rows * cols >= kParallelElems)
+#pragma omp parallel for schedule(static) if (rows * cols >= kParallelBulkElements)
   for (int64_t r = 0; r < rows; ++r) store_lowp(src + r * cols, dst + r * ld, cols);
 }
 
@@ -170,7 +169,7 @@ void fill_rows(DType dtype, int64_t m, int64_t n, const void* row, void* c, int6
   const char* src = static_cast<const char*>(row);
   char* dst = static_cast<char*>(c);
   const int64_t row_bytes = ldc * static_cast<int64_t>(dtype_size(dtype));
-#pragma omp parallel for schedule(static) if (m * n >= kParallelElems)
+#pragma omp parallel for schedule(static) if (m * n >= kParallelBulkElements)
   for (int64_t i = 0; i < m; ++i) std::memcpy(dst + i * row_bytes, src, bytes);
 }
 

@@ -11,33 +11,18 @@
 #include <vector>
 
 #include "kernels/cpu/dispatch.h"
+#include "kernels/cpu/simd.h"
 
 namespace forge::kernels::cpu {
 namespace {
 
-// Below this many elements a kernel runs serially (threads cost more than they save).
-constexpr int64_t kParallelWork = 16384;
 // Fixed number of row chunks for the deterministic dweight/dbias reduction.
 constexpr int64_t kReduceChunks = 32;
 // Row sums accumulate in one 64-byte vector of lanes (an AVX-512 register, or
-// two AVX2 ones), through the GCC/Clang vector extension.
-constexpr int64_t kLaneBytes = 64;
+// two AVX2 ones) on every machine, so the order of additions is the same everywhere.
+constexpr int kLaneBytes = 64;
 template <typename A>
-using lane_vec __attribute__((vector_size(kLaneBytes))) = A;
-
-// The next kLaneBytes / sizeof(A) elements of p, converted to A.
-template <typename A, typename T>
-inline lane_vec<A> load_lanes(const T* p) {
-  lane_vec<A> v;
-  if constexpr (std::is_same_v<A, T>) {
-    std::memcpy(&v, p, sizeof(v));
-  } else {
-    A tmp[kLaneBytes / sizeof(A)];
-    for (size_t j = 0; j < kLaneBytes / sizeof(A); ++j) tmp[j] = convert<A>(p[j]);
-    std::memcpy(&v, tmp, sizeof(v));
-  }
-  return v;
-}
+using lane_vec = vec<A, kLaneBytes>;
 
 // sum over c of f(x[c]) for a row of C elements converted to A: vector lanes
 // (fv on lane_vec<A>), then the tail (fs on A), in a fixed order.
@@ -46,7 +31,7 @@ inline A row_sum(const T* x, int64_t C, FV fv, FS fs) {
   constexpr int64_t VL = kLaneBytes / sizeof(A);
   lane_vec<A> acc{};
   int64_t c = 0;
-  for (; c + VL <= C; c += VL) acc += fv(load_lanes<A>(x + c));
+  for (; c + VL <= C; c += VL) acc += fv(vload_as<A, kLaneBytes>(x + c));
   A s = 0;
   for (; c < C; ++c) s += fs(convert<A>(x[c]));
   for (int64_t j = 0; j < VL; ++j) s += acc[j];
@@ -60,7 +45,7 @@ void layer_norm_fwd(const T* x, const T* w, const T* b, T* y, acc_t<T>* mean, ac
                     int64_t C, double eps) {
   using A = acc_t<T>;
   const A inv_c = A(1) / static_cast<A>(C);
-#pragma omp parallel for schedule(static) if (rows * C > kParallelWork)
+#pragma omp parallel for schedule(static) if (rows * C > kParallelRowElements)
   for (int64_t r = 0; r < rows; ++r) {
     const T* __restrict xr = x + r * C;
     T* __restrict yr = y + r * C;
@@ -94,7 +79,7 @@ void chunked_row_reduce(int64_t rows, int64_t C, T* dw, T* db, Body&& body) {
   if (partials.size() < need) partials.resize(need);
   A* pw = dw ? partials.data() : nullptr;
   A* pb = db ? partials.data() + (dw ? chunks * C : 0) : nullptr;
-#pragma omp parallel if (rows * C > kParallelWork)
+#pragma omp parallel if (rows * C > kParallelRowElements)
   {
 #pragma omp for schedule(static)
     for (int64_t k = 0; k < chunks; ++k) {
@@ -144,9 +129,9 @@ void layer_norm_bwd(const T* dy, const T* x, const T* w, const acc_t<T>* mean, c
       V l1{}, l2{};
       int64_t c0 = 0;
       for (; c0 + VL <= C; c0 += VL) {
-        V g = load_lanes<A>(gr + c0);
-        if constexpr (HasW) g *= load_lanes<A>(w + c0);
-        const V h = (load_lanes<A>(xr + c0) - m) * rs;
+        V g = vload_as<A, kLaneBytes>(gr + c0);
+        if constexpr (HasW) g *= vload_as<A, kLaneBytes>(w + c0);
+        const V h = (vload_as<A, kLaneBytes>(xr + c0) - m) * rs;
         std::memcpy(xh + c0, &h, sizeof(V));
         l1 += g;
         l2 += g * h;
@@ -190,7 +175,7 @@ template <typename T, bool HasW>
 void rms_norm_fwd(const T* x, const T* w, T* y, acc_t<T>* rstd, int64_t rows, int64_t C, double eps) {
   using A = acc_t<T>;
   const A inv_c = A(1) / static_cast<A>(C);
-#pragma omp parallel for schedule(static) if (rows * C > kParallelWork)
+#pragma omp parallel for schedule(static) if (rows * C > kParallelRowElements)
   for (int64_t r = 0; r < rows; ++r) {
     const T* __restrict xr = x + r * C;
     T* __restrict yr = y + r * C;
@@ -223,9 +208,9 @@ void rms_norm_bwd(const T* dy, const T* x, const T* w, const acc_t<T>* rstd, T* 
       V l2{};
       int64_t c0 = 0;
       for (; c0 + VL <= C; c0 += VL) {
-        V g = load_lanes<A>(gr + c0);
-        if constexpr (HasW) g *= load_lanes<A>(w + c0);
-        l2 += g * load_lanes<A>(xr + c0) * rs;
+        V g = vload_as<A, kLaneBytes>(gr + c0);
+        if constexpr (HasW) g *= vload_as<A, kLaneBytes>(w + c0);
+        l2 += g * vload_as<A, kLaneBytes>(xr + c0) * rs;
       }
       A s2 = 0;  // the tail has its own sum, so l2 can stay in registers
       for (int64_t c = c0; c < C; ++c) {

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <vector>
 
+#include "kernels/cpu/simd.h"
+
 namespace forge::kernels::cpu {
 
 void adamw_step(float* __restrict p, const float* __restrict g, float* __restrict m, float* __restrict v, int64_t n,
@@ -14,7 +16,7 @@ void adamw_step(float* __restrict p, const float* __restrict g, float* __restric
   const float step = h.lr / h.bias_correction1;
   const float inv_sqrt_bc2 = 1.0f / std::sqrt(h.bias_correction2);
   const float eps = h.eps;
-#pragma omp parallel for simd schedule(static) if (n > 16384)
+#pragma omp parallel for simd schedule(static) if (n > kParallelRowElements)
   for (int64_t i = 0; i < n; ++i) {
     const float gi = g[i];
     const float mi = b1 * m[i] + one_b1 * gi;
@@ -29,11 +31,11 @@ void sgd_step(float* __restrict p, const float* __restrict g, float* __restrict 
               float momentum, float weight_decay) {
   const float decay = 1.0f - lr * weight_decay;
   if (momentum == 0.0f || buf == nullptr) {
-#pragma omp parallel for simd schedule(static) if (n > 16384)
+#pragma omp parallel for simd schedule(static) if (n > kParallelRowElements)
     for (int64_t i = 0; i < n; ++i) p[i] = p[i] * decay - lr * g[i];
     return;
   }
-#pragma omp parallel for simd schedule(static) if (n > 16384)
+#pragma omp parallel for simd schedule(static) if (n > kParallelRowElements)
   for (int64_t i = 0; i < n; ++i) {
     const float b = momentum * buf[i] + g[i];
     buf[i] = b;

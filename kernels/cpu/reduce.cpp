@@ -13,17 +13,17 @@
 #include <vector>
 
 #include "kernels/cpu/dispatch.h"
+#include "kernels/cpu/simd.h"
 
 namespace forge::kernels::cpu {
 namespace {
 
 constexpr int kMaxDims = 16;
-constexpr int64_t kLanes = 16;         // independent accumulators in a contiguous sum
+constexpr int64_t kSumLanes = 16;      // independent accumulators in a contiguous sum
 constexpr int64_t kBlock = 1024;       // elements per lane-block before folding into the running sum
 constexpr int64_t kChunk = 32768;      // elements per parallel piece of one output's reduction
 constexpr int64_t kTileWidth = 128;    // outputs per tile in the column-sum loop
 constexpr int64_t kRowBlock = 64;      // rows folded into a tile's running sum at a time
-constexpr int64_t kParallelWork = 32768;
 
 struct Dims {
   int n = 0;
@@ -88,13 +88,13 @@ A sum_contig(const T* p, int64_t n) {
   for (int64_t b0 = 0; b0 < n; b0 += kBlock) {
     const int64_t m = std::min(kBlock, n - b0);
     const T* q = p + b0;
-    A lanes[kLanes] = {};
+    A lanes[kSumLanes] = {};
     int64_t i = 0;
-    for (; i + kLanes <= m; i += kLanes) {
-      for (int64_t j = 0; j < kLanes; ++j) lanes[j] += convert<A>(q[i + j]);
+    for (; i + kSumLanes <= m; i += kSumLanes) {
+      for (int64_t j = 0; j < kSumLanes; ++j) lanes[j] += convert<A>(q[i + j]);
     }
-    for (; i < m; ++i) lanes[i % kLanes] += convert<A>(q[i]);
-    for (int64_t w = kLanes / 2; w > 0; w /= 2) {
+    for (; i < m; ++i) lanes[i % kSumLanes] += convert<A>(q[i]);
+    for (int64_t w = kSumLanes / 2; w > 0; w /= 2) {
       for (int64_t j = 0; j < w; ++j) lanes[j] += lanes[j + w];
     }
     total += lanes[0];
@@ -129,7 +129,7 @@ void sum_inner(const T* x, const Dims& kept, const Dims& red, T* out, double sca
   const int nthreads = omp_get_max_threads();
   const int64_t work = K * runs * L;
   if (K >= 2 * nthreads || pieces == 1 || nthreads == 1) {
-#pragma omp parallel for schedule(static) if (work >= kParallelWork && K > 1)
+#pragma omp parallel for schedule(static) if (work >= kParallelElements && K > 1)
     for (int64_t k = 0; k < K; ++k) {
       const int64_t base = offset_of(kept, k);
       A total = 0;
@@ -140,7 +140,7 @@ void sum_inner(const T* x, const Dims& kept, const Dims& red, T* out, double sca
     std::vector<A> partial(static_cast<size_t>(pieces));
     for (int64_t k = 0; k < K; ++k) {
       const int64_t base = offset_of(kept, k);
-#pragma omp parallel for schedule(static) if (work >= kParallelWork)
+#pragma omp parallel for schedule(static) if (work >= kParallelElements)
       for (int64_t p = 0; p < pieces; ++p) partial[p] = piece_sum(base, p);
       A total = 0;
       for (int64_t p = 0; p < pieces; ++p) total += partial[p];
@@ -161,7 +161,7 @@ void sum_outer(const T* x, const Dims& kept, const Dims& red, T* out, double sca
   const int64_t tiles = Ko * tiles_per_row;
   const int64_t R = red.numel();
   const int64_t work = Ko * C * R;
-#pragma omp parallel for schedule(static) if (work >= kParallelWork && tiles > 1)
+#pragma omp parallel for schedule(static) if (work >= kParallelElements && tiles > 1)
   for (int64_t t = 0; t < tiles; ++t) {
     const int64_t ko = t / tiles_per_row;
     const int64_t c0 = (t % tiles_per_row) * kTileWidth;
@@ -191,7 +191,7 @@ template <typename T>
 void sum_generic(const T* x, const Dims& kept, const Dims& red, T* out, double scale) {
   using A = acc_t<T>;
   const int64_t K = kept.numel(), R = red.numel();
-#pragma omp parallel for schedule(static) if (K * R >= kParallelWork && K > 1)
+#pragma omp parallel for schedule(static) if (K * R >= kParallelElements && K > 1)
   for (int64_t k = 0; k < K; ++k) {
     const T* base = x + offset_of(kept, k);
     Odometer od(red, red.n);
@@ -262,7 +262,7 @@ void max_dim(DType dtype, const void* x, int64_t outer, int64_t n, int64_t inner
     const T* px = static_cast<const T*>(x);
     T* pv = static_cast<T*>(values);
     if (inner == 1) {
-#pragma omp parallel for schedule(static) if (outer * n >= kParallelWork)
+#pragma omp parallel for schedule(static) if (outer * n >= kParallelElements)
       for (int64_t o = 0; o < outer; ++o) {
         const T* row = px + o * n;
         A best = convert<A>(row[0]);
@@ -280,7 +280,7 @@ void max_dim(DType dtype, const void* x, int64_t outer, int64_t n, int64_t inner
       return;
     }
     const int64_t tiles_per_row = (inner + kTileWidth - 1) / kTileWidth;
-#pragma omp parallel for schedule(static) if (outer * n * inner >= kParallelWork)
+#pragma omp parallel for schedule(static) if (outer * n * inner >= kParallelElements)
     for (int64_t t = 0; t < outer * tiles_per_row; ++t) {
       const int64_t o = t / tiles_per_row;
       const int64_t c0 = (t % tiles_per_row) * kTileWidth;
@@ -315,7 +315,7 @@ void max_dim_backward(DType dtype, const void* g, const int64_t* indices, int64_
     using T = decltype(tag);
     const T* pg = static_cast<const T*>(g);
     T* px = static_cast<T*>(gx);
-#pragma omp parallel for schedule(static) if (outer * inner >= kParallelWork)
+#pragma omp parallel for schedule(static) if (outer * inner >= kParallelElements)
     for (int64_t o = 0; o < outer; ++o) {
       for (int64_t i = 0; i < inner; ++i) {
         const int64_t j = indices[o * inner + i];

@@ -6,11 +6,11 @@
 #include <vector>
 
 #include "kernels/cpu/dispatch.h"
+#include "kernels/cpu/simd.h"
 
 namespace forge::kernels::cpu {
 namespace {
 
-constexpr int64_t kParallelWork = 16384;
 
 template <typename T>
 void rope_typed(const T* x, const int64_t* xs, T* y, const int64_t* pos, bool per_batch, int64_t B, int64_t H,
@@ -23,7 +23,7 @@ void rope_typed(const T* x, const int64_t* xs, T* y, const int64_t* pos, bool pe
   // cos_t, sin_t: (pb, T, D/2); sin is negated for the inverse rotation.
   std::vector<A> cos_t(static_cast<size_t>(pb * T_ * half)), sin_t(cos_t.size());
   const double sign = inverse ? -1.0 : 1.0;
-#pragma omp parallel for schedule(static) if (pb * T_ * half > kParallelWork)
+#pragma omp parallel for schedule(static) if (pb * T_ * half > kParallelRowElements)
   for (int64_t row = 0; row < pb * T_; ++row) {
     const double p = static_cast<double>(pos[row]);
     for (int64_t i = 0; i < half; ++i) {
@@ -33,7 +33,7 @@ void rope_typed(const T* x, const int64_t* xs, T* y, const int64_t* pos, bool pe
     }
   }
   const int64_t rows = B * H * T_;
-#pragma omp parallel for schedule(static) if (rows * D > kParallelWork)
+#pragma omp parallel for schedule(static) if (rows * D > kParallelRowElements)
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t t = r % T_, h = (r / T_) % H, b = r / (T_ * H);
     const T* __restrict xr = x + b * xs[0] + h * xs[1] + t * xs[2];

@@ -15,12 +15,11 @@
 namespace forge::kernels::cpu {
 namespace {
 
-constexpr int64_t kParallelWork = 16384;
 
 template <typename T>
 void softmax_rows(const T* x, T* y, int64_t rows, int64_t n, bool log) {
   using A = acc_t<T>;
-#pragma omp parallel for schedule(static) if (rows * n > kParallelWork)
+#pragma omp parallel for schedule(static) if (rows * n > kParallelRowElements)
   for (int64_t r = 0; r < rows; ++r) {
     const T* __restrict xr = x + r * n;
     T* __restrict yr = y + r * n;
@@ -55,7 +54,7 @@ void softmax_rows(const T* x, T* y, int64_t rows, int64_t n, bool log) {
 template <typename T>
 void softmax_slabs(const T* x, T* y, int64_t outer, int64_t n, int64_t inner, bool log) {
   using A = acc_t<T>;
-#pragma omp parallel for schedule(static) if (outer * n * inner > kParallelWork)
+#pragma omp parallel for schedule(static) if (outer * n * inner > kParallelRowElements)
   for (int64_t o = 0; o < outer; ++o) {
     const T* xs = x + o * n * inner;
     T* ys = y + o * n * inner;
@@ -81,7 +80,7 @@ void softmax_slabs(const T* x, T* y, int64_t outer, int64_t n, int64_t inner, bo
 template <typename T>
 void softmax_bwd_rows(const T* dy, const T* y, T* dx, int64_t rows, int64_t n, bool log) {
   using A = acc_t<T>;
-#pragma omp parallel for schedule(static) if (rows * n > kParallelWork)
+#pragma omp parallel for schedule(static) if (rows * n > kParallelRowElements)
   for (int64_t r = 0; r < rows; ++r) {
     const T* __restrict gr = dy + r * n;
     const T* __restrict yr = y + r * n;
@@ -105,7 +104,7 @@ void softmax_bwd_rows(const T* dy, const T* y, T* dx, int64_t rows, int64_t n, b
 template <typename T>
 void softmax_bwd(const T* dy, const T* y, T* dx, int64_t outer, int64_t n, int64_t inner, bool log) {
   using A = acc_t<T>;
-#pragma omp parallel for schedule(static) if (outer * n * inner > kParallelWork)
+#pragma omp parallel for schedule(static) if (outer * n * inner > kParallelRowElements)
   for (int64_t o = 0; o < outer; ++o) {
     const T* __restrict gs = dy + o * n * inner;
     const T* __restrict ys = y + o * n * inner;
