@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -205,6 +206,21 @@ TrainingState read_state(hid_t g, const std::string& file) {
   s.dp = static_cast<int>(h5::read_attr_int(g, "dp", file));
   s.tp = static_cast<int>(h5::read_attr_int(g, "tp", file));
   s.pp = static_cast<int>(h5::read_attr_int(g, "pp", file));
+  // Counts a run could not have written: every reader (resume, sample, eval,
+  // inspect) refuses them rather than resume at a negative step.
+  auto check_count = [&](const char* key, int64_t v) {
+    FORGE_CHECK(v >= 0, "'" << file << "' holds an impossible /state attribute " << key << " = " << v << " (must be >= 0)");
+  };
+  check_count("step", s.step);
+  check_count("tokens_seen", s.tokens_seen);
+  check_count("loader_step", s.loader_step);
+  check_count("loss_scale_good_steps", s.loss_scale_good_steps);
+  for (const auto& [key, v] : {std::pair{"dp", s.dp}, std::pair{"tp", s.tp}, std::pair{"pp", s.pp}})
+    FORGE_CHECK(v >= 1 && v == h5::read_attr_int(g, key, file),
+                "'" << file << "' holds an impossible /state attribute " << key << " = " << h5::read_attr_int(g, key, file)
+                    << " (a layout size must be >= 1)");
+  FORGE_CHECK(std::isfinite(s.loss_scale) && s.loss_scale > 0,
+              "'" << file << "' holds an impossible /state attribute loss_scale = " << s.loss_scale << " (must be > 0)");
   return s;
 }
 
@@ -280,6 +296,9 @@ Metadata read_metadata(hid_t f, const std::string& path) {
     m.optimizer_name = h5::read_attr_string(g, "name", path);
     m.optimizer_step_count = h5::read_attr_int(g, "step_count", path);
     m.optimizer_lr = h5::read_attr_double(g, "lr", path);
+    FORGE_CHECK(m.optimizer_step_count >= 0 && std::isfinite(m.optimizer_lr),
+                "'" << path << "' holds impossible optimizer metadata (/optim step_count " << m.optimizer_step_count
+                    << ", lr " << m.optimizer_lr << ")");
   }
   return m;
 }

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <initializer_list>
 
 #include "io/fletcher32.h"
 
@@ -208,11 +209,55 @@ void write_scalar_attr(hid_t loc, const std::string& name, hid_t file_type, hid_
               "cannot write HDF5 attribute '" << name << "': " << error_message());
 }
 
-void read_scalar_attr(hid_t loc, const std::string& name, hid_t mem_type, void* value, const std::string& file) {
-  FORGE_CHECK(H5Aexists(loc, name.c_str()) > 0, "'" << file << "' has no attribute '" << name << "'");
+// "/config", "/" ...: the object an attribute sits on, for messages.
+std::string object_name(hid_t loc) {
+  const ssize_t n = H5Iget_name(loc, nullptr, 0);
+  if (n <= 0) return "?";
+  std::string name(static_cast<size_t>(n) + 1, '\0');
+  H5Iget_name(loc, name.data(), name.size());
+  name.resize(static_cast<size_t>(n));
+  return name;
+}
+
+const char* class_text(H5T_class_t c) {
+  switch (c) {
+    case H5T_INTEGER: return "an integer";
+    case H5T_FLOAT: return "a floating-point number";
+    case H5T_STRING: return "a string";
+    case H5T_COMPOUND: return "a compound";
+    case H5T_ARRAY: return "an array";
+    case H5T_ENUM: return "an enum";
+    default: return "a non-scalar HDF5 type";
+  }
+}
+
+// Opens attribute `name` of `loc` and checks it holds one value of one of the
+// `allowed` type classes; each failure names the attribute, the object, the
+// file and what was wrong (absent, unreadable, an array, another type).
+Handle open_attr(hid_t loc, const std::string& name, const std::string& file, std::initializer_list<H5T_class_t> allowed,
+                 const char* expected) {
+  const std::string where = "attribute '" + name + "' of " + object_name(loc) + " in '" + file + "'";
+  const htri_t exists = H5Aexists(loc, name.c_str());
+  FORGE_CHECK(exists >= 0, "cannot look up " << where << ": " << error_message());
+  FORGE_CHECK(exists > 0, "'" << file << "' has no attribute '" << name << "' on " << object_name(loc));
   Handle attr(H5Aopen(loc, name.c_str(), H5P_DEFAULT), H5Aclose);
-  FORGE_CHECK(attr.get() >= 0 && H5Aread(attr, mem_type, value) >= 0,
-              "cannot read attribute '" << name << "' of '" << file << "': " << error_message());
+  FORGE_CHECK(attr.get() >= 0, "cannot open " << where << ": " << error_message());
+  Handle space(H5Aget_space(attr), H5Sclose);
+  const hssize_t points = space.get() >= 0 ? H5Sget_simple_extent_npoints(space) : -1;
+  FORGE_CHECK(points == 1, where << " holds " << points << " values, expected one");
+  Handle type(H5Aget_type(attr), H5Tclose);
+  const H5T_class_t cls = type.get() >= 0 ? H5Tget_class(type) : H5T_NO_CLASS;
+  FORGE_CHECK(std::find(allowed.begin(), allowed.end(), cls) != allowed.end(),
+              where << " is " << class_text(cls) << ", expected " << expected);
+  return attr;
+}
+
+void read_scalar_attr(hid_t loc, const std::string& name, hid_t mem_type, void* value, const std::string& file,
+                      std::initializer_list<H5T_class_t> allowed, const char* expected) {
+  Handle attr = open_attr(loc, name, file, allowed, expected);
+  FORGE_CHECK(H5Aread(attr, mem_type, value) >= 0,
+              "cannot read attribute '" << name << "' of " << object_name(loc) << " in '" << file << "' as "
+                                        << expected << ": " << error_message());
 }
 }  // namespace
 
@@ -240,32 +285,49 @@ void write_attr_string(hid_t loc, const std::string& name, const std::string& va
 
 int64_t read_attr_int(hid_t loc, const std::string& name, const std::string& file) {
   int64_t v = 0;
-  read_scalar_attr(loc, name, H5T_NATIVE_INT64, &v, file);
+  read_scalar_attr(loc, name, H5T_NATIVE_INT64, &v, file, {H5T_INTEGER}, "an integer");
   return v;
 }
 
 uint64_t read_attr_uint64(hid_t loc, const std::string& name, const std::string& file) {
   uint64_t v = 0;
-  read_scalar_attr(loc, name, H5T_NATIVE_UINT64, &v, file);
+  read_scalar_attr(loc, name, H5T_NATIVE_UINT64, &v, file, {H5T_INTEGER}, "an integer");
   return v;
 }
 
 double read_attr_double(hid_t loc, const std::string& name, const std::string& file) {
   double v = 0;
-  read_scalar_attr(loc, name, H5T_NATIVE_DOUBLE, &v, file);
+  read_scalar_attr(loc, name, H5T_NATIVE_DOUBLE, &v, file, {H5T_FLOAT, H5T_INTEGER}, "a number");
   return v;
 }
 
 std::string read_attr_string(hid_t loc, const std::string& name, const std::string& file) {
-  FORGE_CHECK(H5Aexists(loc, name.c_str()) > 0, "'" << file << "' has no attribute '" << name << "'");
-  Handle attr(H5Aopen(loc, name.c_str(), H5P_DEFAULT), H5Aclose);
+  Handle attr = open_attr(loc, name, file, {H5T_STRING}, "a string");
   Handle type(H5Aget_type(attr), H5Tclose);
-  const size_t size = H5Tget_size(type);
-  std::string s(size, '\0');
+  // The memory type keeps the file's character set (HDF5 does not convert
+  // between ASCII and UTF-8) and is NULLPAD, so a fixed-length string that
+  // fills its size (h5py's NULLPAD bytes, or forge's own) keeps its last byte.
   Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
-  H5Tset_size(mem, size);
-  FORGE_CHECK(H5Aread(attr, mem, s.data()) >= 0, "cannot read attribute '" << name << "' of '" << file << "'");
-  while (!s.empty() && s.back() == '\0') s.pop_back();
+  H5Tset_cset(mem, H5Tget_cset(type));
+  std::string s;
+  bool ok = false;
+  if (H5Tis_variable_str(type) > 0) {  // h5py's default for str attributes
+    H5Tset_size(mem, H5T_VARIABLE);
+    char* p = nullptr;
+    ok = H5Aread(attr, mem, &p) >= 0;
+    if (p) s = p;
+    H5free_memory(p);
+  } else {
+    const size_t size = H5Tget_size(type);
+    s.assign(size, '\0');
+    H5Tset_size(mem, std::max<size_t>(1, size));
+    H5Tset_strpad(mem, H5T_STR_NULLPAD);
+    ok = size == 0 || H5Aread(attr, mem, s.data()) >= 0;
+  }
+  FORGE_CHECK(ok, "cannot read attribute '" << name << "' of " << object_name(loc) << " in '" << file
+                                            << "' as a string: " << error_message());
+  const size_t nul = s.find('\0');
+  if (nul != std::string::npos) s.resize(nul);
   return s;
 }
 
