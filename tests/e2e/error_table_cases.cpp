@@ -348,16 +348,16 @@ std::vector<ErrorCase> make_cases() {
       "--temperature must be >= 0 (0 = greedy), got -1");
   add("CLI flag", "a word where a count belongs", "sample run/checkpoints/step_2.h5 --prompt hi --max-new-tokens abc",
       "--max-new-tokens expects an integer, got 'abc'");
-  add("CLI flag", "unknown option", "sample run/checkpoints/step_2.h5 --prompt hi --bogus", "unknown option '--bogus'");
+  add("CLI flag", "unknown flag", "sample run/checkpoints/step_2.h5 --prompt hi --bogus", "unknown flag '--bogus' (`forge sample --help` lists the flags)");
   add("CLI flag", "eval without --data", "eval run/checkpoints/step_2.h5", "missing CKPT or --data");
   add("CLI flag", "eval window of 0 tokens", "eval run/checkpoints/step_2.h5 --data 'shards/val_*.h5' --seq-len 0",
       "--seq-len must be >= 1, got 0");
   add("CLI flag", "eval window longer than the model's block",
       "eval run/checkpoints/step_2.h5 --data 'shards/val_*.h5' --seq-len 64", "--seq-len 64 exceeds the model's block_size of 32");
   add("CLI flag", "inspect without a file", "inspect", "usage: forge inspect CKPT");
-  add("CLI flag", "convert with one path", "convert run/checkpoints/step_2.h5", "usage: forge convert IN OUT");
-  add("CLI flag", "a flag where an override belongs", "train new.yaml --foo",
-      "argument '--foo' is not a key.path=value override");
+  add("CLI flag", "convert with one path", "convert run/checkpoints/step_2.h5", "usage: forge convert [--dtype fp32|bf16|fp16] IN OUT");
+  add("CLI flag", "a flag train does not have", "train new.yaml --foo",
+      "unknown flag '--foo' (`forge train --help` lists the flags)");
   add("CLI flag", "sample from a checkpoint that does not exist", "sample nope.h5 --prompt hi", "file not found: 'nope.h5'");
   return c;
 }
