@@ -215,6 +215,7 @@ TrainingState read_state(hid_t g, const std::string& file) {
   check_count("tokens_seen", s.tokens_seen);
   check_count("loader_step", s.loader_step);
   check_count("loss_scale_good_steps", s.loss_scale_good_steps);
+  check_count("skipped_steps", s.skipped_steps);
   for (const auto& [key, v] : {std::pair{"dp", s.dp}, std::pair{"tp", s.tp}, std::pair{"pp", s.pp}})
     FORGE_CHECK(v >= 1 && v == h5::read_attr_int(g, key, file),
                 "'" << file << "' holds an impossible /state attribute " << key << " = " << h5::read_attr_int(g, key, file)
