@@ -28,9 +28,12 @@ install(TARGETS forge RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(TARGETS ${FORGE_LIBRARIES} forge_library EXPORT forgeTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/forge)
-foreach(dir common kernels autograd nn optim distributed io data viz recipes checkpoint monitor train)
-  install(DIRECTORY ${PROJECT_SOURCE_DIR}/${dir} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/forge
-          FILES_MATCHING PATTERN "*.h" PATTERN "*.cuh")
+# Each library folder's own headers (a glob per folder, not a recursive copy:
+# no empty folders for data/corpus and the like).
+foreach(dir common kernels/cpu kernels/cuda autograd autograd/ops io viz distributed nn optim data recipes
+        checkpoint monitor train)
+  file(GLOB headers CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/${dir}/*.h ${PROJECT_SOURCE_DIR}/${dir}/*.cuh)
+  install(FILES ${headers} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/forge/${dir})
 endforeach()
 
 set(FORGE_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/forge)
