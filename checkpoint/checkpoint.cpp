@@ -176,7 +176,7 @@ nn::ModelConfig read_config(hid_t g, const std::string& file, std::string& recip
   return m;
 }
 
-void write_state(hid_t g, const TrainingState& s) {
+void write_state(hid_t g, const TrainingState& s, const std::string& file) {
   h5::write_attr_int(g, "step", s.step);
   h5::write_attr_int(g, "tokens_seen", s.tokens_seen);
   h5::write_attr_uint64(g, "dropout_seed", s.dropout_seed);
@@ -189,6 +189,9 @@ void write_state(hid_t g, const TrainingState& s) {
   h5::write_attr_int(g, "dp", s.dp);
   h5::write_attr_int(g, "tp", s.tp);
   h5::write_attr_int(g, "pp", s.pp);
+  h5::write_attr_int(g, "bad_steps", s.bad_steps);
+  if (!s.recent_losses.empty())
+    h5::write_1d(g, "recent_losses", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, s.recent_losses.data(), s.recent_losses.size(), file);
 }
 
 TrainingState read_state(hid_t g, const std::string& file) {
@@ -222,6 +225,16 @@ TrainingState read_state(hid_t g, const std::string& file) {
                     << " (a layout size must be >= 1)");
   FORGE_CHECK(std::isfinite(s.loss_scale) && s.loss_scale > 0,
               "'" << file << "' holds an impossible /state attribute loss_scale = " << s.loss_scale << " (must be > 0)");
+  // Divergence guard fields: files written before it have none.
+  if (H5Aexists(g, "bad_steps") > 0) s.bad_steps = h5::read_attr_int(g, "bad_steps", file);
+  check_count("bad_steps", s.bad_steps);
+  if (h5::exists(g, "recent_losses")) {
+    const size_t n = h5::dataset_length(g, "recent_losses", file);
+    FORGE_CHECK(n <= (size_t(1) << 24), "'" << file << "' holds a /state/recent_losses of " << n
+                                            << " values (a run keeps at most train.spike_window)");
+    s.recent_losses.resize(n);
+    h5::read_1d(g, "recent_losses", H5T_NATIVE_DOUBLE, s.recent_losses.data(), file);
+  }
   return s;
 }
 
@@ -253,7 +266,7 @@ void write_file(const std::string& path, const CheckpointContents& c) {
       write_tensor(f, "/optim/" + key, t, path);
     }
   }
-  write_state(create_group(f, "state", path), c.state);
+  write_state(create_group(f, "state", path), c.state, path);
   FORGE_CHECK(H5Fflush(f, H5F_SCOPE_GLOBAL) >= 0, "cannot flush '" << path << "': " << h5::error_message());
   FORGE_CHECK(H5Fclose(f.release()) >= 0, "cannot close '" << path << "': " << h5::error_message());
 }
@@ -460,22 +473,32 @@ std::string latest_checkpoint(const std::string& run_dir) {
   return ckpt;
 }
 
-void prune_checkpoints(const std::string& run_dir, int keep_last) {
+std::vector<std::string> list_checkpoints(const std::string& run_dir) {
   const std::string dir = checkpoints_dir(run_dir);
-  if (keep_last <= 0 || !fs::is_directory(dir)) return;
-  std::vector<std::pair<int64_t, fs::path>> files;
+  std::vector<std::pair<int64_t, std::string>> files;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return {};
   for (const auto& entry : fs::directory_iterator(dir)) {
     const int64_t step = step_of_file_name(entry.path().filename().string());
-    if (step >= 0 && entry.is_regular_file()) files.emplace_back(step, entry.path());
+    if (step >= 0 && entry.is_regular_file()) files.emplace_back(step, entry.path().string());
   }
   std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::vector<std::string> out;
+  for (auto& [step, path] : files) out.push_back(std::move(path));
+  return out;
+}
+
+void prune_checkpoints(const std::string& run_dir, int keep_last) {
+  const std::string dir = checkpoints_dir(run_dir);
+  if (keep_last <= 0) return;
+  const std::vector<std::string> files = list_checkpoints(run_dir);
   std::string latest;
   std::error_code ec;
   if (std::ifstream in(dir + "/latest"); in.good()) std::getline(in, latest);
   for (size_t i = static_cast<size_t>(keep_last); i < files.size(); ++i) {
-    if (files[i].second.filename() == latest) continue;  // never delete what `latest` names
-    if (!fs::remove(files[i].second, ec) && ec)
-      std::fprintf(stderr, "warning: cannot delete old checkpoint '%s': %s\n", files[i].second.c_str(), ec.message().c_str());
+    if (fs::path(files[i]).filename() == latest) continue;  // never delete what `latest` names
+    if (!fs::remove(files[i], ec) && ec)
+      std::fprintf(stderr, "warning: cannot delete old checkpoint '%s': %s\n", files[i].c_str(), ec.message().c_str());
   }
 }
 

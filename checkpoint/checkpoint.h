@@ -5,7 +5,8 @@
 //   /model/<hf name>                  fp32, full logical shape, nn.Linear layout
 //   /optim/<hf name>/<state>          e.g. exp_avg, exp_avg_sq (fp32)
 //   /optim  attributes                name ("adamw"|"sgd"), step_count, lr
-//   /state  attributes + datasets     step, tokens_seen, rng states, loader position, loss scaler, layout
+//   /state  attributes + datasets     step, tokens_seen, rng states, loader position, loss scaler, layout,
+//                                     divergence guard (skipped/bad steps, recent losses)
 //   /config attributes                model config fields, `recipe` (resolved recipe YAML text)
 // Every tensor dataset is contiguous with a `crc32c` attribute (format version
 // 2; version-1 files, chunked with HDF5's Fletcher-32 filter, are still read);
@@ -38,7 +39,10 @@ struct TrainingState {
   int64_t loss_scale_good_steps = 0;
   int dp = 1, tp = 1, pp = 1;   // layout it was written under (informational; tensors are whole)
   bool loss_scaling = false;    // written by a run with fp16's dynamic loss scaling
-  int64_t skipped_steps = 0;    // steps skipped so far (gradients not finite)
+  int64_t skipped_steps = 0;    // steps skipped so far (fp16 overflow, divergence guard)
+  // Divergence guard (train/divergence_guard.h); absent in older files (zero / empty).
+  int64_t bad_steps = 0;              // consecutive bad steps ending at `step`
+  std::vector<double> recent_losses;  // loss-spike window: losses of the last applied steps, oldest first
 };
 
 struct CheckpointContents {
@@ -93,6 +97,8 @@ void write_latest(const std::string& run_dir, int64_t step);
 // The checkpoint `latest` names, or "" when the run has none; a `latest` that
 // names a missing file is an error.
 std::string latest_checkpoint(const std::string& run_dir);
+// Every `<run_dir>/checkpoints/step_<N>.h5`, newest (highest N) first.
+std::vector<std::string> list_checkpoints(const std::string& run_dir);
 // Deletes all but the newest `keep_last` step_<N>.h5 files (0 keeps all).
 void prune_checkpoints(const std::string& run_dir, int keep_last);
 

@@ -14,10 +14,42 @@
 
 namespace forge::recipes {
 
+namespace {
+
+// A run directory with step_<N>.h5 files but no `latest` (killed between the
+// checkpoint's rename and `latest`'s): the newest file that reads back and
+// verifies, or an error listing why each one failed.
+std::string newest_verified(const std::string& run_dir, const std::vector<std::string>& files, std::string& note) {
+  std::ostringstream failures;
+  for (const std::string& path : files) {
+    std::string error;
+    try {
+      for (const DatasetStatus& d : verify_checkpoint(path).datasets)
+        if (error.empty() && !d.error.empty()) error = d.error;
+    } catch (const Error& e) {
+      error = e.what();
+    }
+    if (error.empty()) {
+      note = "resume: auto: '" + run_dir + "/checkpoints' has no `latest` (interrupted while saving?); continuing " +
+             "from the newest checkpoint that verifies, '" + path + "'" + failures.str();
+      return path;
+    }
+    failures << "\n  skipped '" << path << "': " << error;
+  }
+  FORGE_THROW("cannot resume: '" << run_dir << "/checkpoints' has no `latest` and none of its checkpoints verifies:"
+                                 << failures.str() << "\nset resume to a checkpoint's path, or choose another run.dir");
+}
+
+}  // namespace
+
 std::string resume_checkpoint(const Recipe& r, std::string& note) {
   switch (r.resume.mode) {
     case ResumeMode::automatic: {
       const std::string latest = latest_checkpoint(r.run.dir);
+      if (latest.empty()) {
+        if (const std::vector<std::string> files = list_checkpoints(r.run.dir); !files.empty())
+          return newest_verified(r.run.dir, files, note);
+      }
       note = latest.empty() ? "resume: auto: no checkpoint in '" + r.run.dir + "/checkpoints' yet; starting at step 0"
                             : "resume: auto: continuing from '" + latest + "'";
       return latest;
@@ -29,7 +61,11 @@ std::string resume_checkpoint(const Recipe& r, std::string& note) {
     case ResumeMode::none:
       break;
   }
-  const std::string latest = latest_checkpoint(r.run.dir);
+  std::string latest = latest_checkpoint(r.run.dir);
+  if (latest.empty()) {  // step_<N>.h5 files without `latest` are an earlier run's too
+    const std::vector<std::string> files = list_checkpoints(r.run.dir);
+    if (!files.empty()) latest = files.front();
+  }
   FORGE_CHECK(latest.empty(), "run directory '" << r.run.dir << "' already holds checkpoints of an earlier run (latest: '"
                                                 << latest << "'); set resume=auto to continue that run, or choose "
                                                 << "another run.dir (or delete '" << r.run.dir
@@ -101,8 +137,9 @@ TrainingState restore_training(const std::string& path, const Recipe& r, const n
   optimizer.state() = std::move(c.optimizer_state);
   optimizer.set_step_count(c.optimizer_step_count);
   optimizer.set_lr(c.optimizer_lr);
-  FORGE_CHECK(c.state.loader_step == c.state.step, "cannot resume from '" << path << "': its loader position ("
-                                                                          << c.state.loader_step << ") is not its step ("
+  // A rollback (train/divergence_guard.h) moves the loader past the windows it skipped: ahead of the step, never behind.
+  FORGE_CHECK(c.state.loader_step >= c.state.step, "cannot resume from '" << path << "': its loader position ("
+                                                                          << c.state.loader_step << ") is behind its step ("
                                                                           << c.state.step << ")");
   return c.state;
 }

@@ -20,6 +20,8 @@ namespace forge::recipes {
 
 enum class Precision { fp32, bf16, fp16 };
 enum class DataOrder { random, sequential };
+// What a step with a non-finite loss or gradient norm (or a loss spike) does (train/divergence_guard.h).
+enum class BadStepAction { skip, abort };
 enum class ResumeMode { none, automatic, path };
 
 struct RunConfig {
@@ -90,6 +92,10 @@ struct TrainConfig {
   int64_t sample_top_k = 0;         // 0 = all tokens
   double peak_flops = 0.0;      // per device, for MFU; 0 = unknown
   bool activation_checkpointing = false;
+  BadStepAction on_bad_step = BadStepAction::skip;  // divergence guard (train/divergence_guard.h)
+  int64_t max_bad_steps = 5;    // consecutive bad steps before rolling back to the last checkpoint
+  double spike_zscore = 0.0;    // loss z-score that counts as a spike; 0 = off
+  int64_t spike_window = 100;   // trailing applied steps the z-score is taken over
   bool operator==(const TrainConfig&) const = default;
 };
 

@@ -163,6 +163,8 @@ const std::vector<std::pair<std::string, Precision>> kPrecisions = {
     {"fp32", Precision::fp32}, {"bf16", Precision::bf16}, {"fp16", Precision::fp16}};
 const std::vector<std::pair<std::string, DataOrder>> kOrders = {
     {"random", DataOrder::random}, {"sequential", DataOrder::sequential}};
+const std::vector<std::pair<std::string, BadStepAction>> kBadStepActions = {
+    {"skip", BadStepAction::skip}, {"abort", BadStepAction::abort}};
 
 std::vector<std::string> optimizer_list() { return optim::optimizer_names(); }  // the optimizer registry
 std::vector<std::string> schedule_list() { return schedule_names(); }
@@ -330,6 +332,10 @@ std::vector<FieldSpec> build_fields() {
   t.push_back(int64_field("train.sample_top_k", FORGE_REF(int64_t, train.sample_top_k), 0));
   t.push_back(double_field("train.peak_flops", FORGE_REF(double, train.peak_flops), kNonNegative));
   t.push_back(bool_field("train.activation_checkpointing", FORGE_REF(bool, train.activation_checkpointing)));
+  t.push_back(enum_field<BadStepAction>("train.on_bad_step", FORGE_REF(BadStepAction, train.on_bad_step), &kBadStepActions));
+  t.push_back(int64_field("train.max_bad_steps", FORGE_REF(int64_t, train.max_bad_steps), 1));
+  t.push_back(double_field("train.spike_zscore", FORGE_REF(double, train.spike_zscore), kNonNegative));
+  t.push_back(int64_field("train.spike_window", FORGE_REF(int64_t, train.spike_window), 2));
 
   t.push_back(int64_field("checkpoint.interval", FORGE_REF(int64_t, checkpoint.interval), 0));
   t.push_back(int_field("checkpoint.keep_last", FORGE_REF(int, checkpoint.keep_last), 0));

@@ -2,6 +2,7 @@
 #include "train/step_hooks.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 #include "autograd/grad_mode.h"
@@ -58,6 +59,26 @@ double validation_loss(TrainContext& s, int64_t steps) {
   return from_last_stage(s.layout, total / static_cast<double>(n));
 }
 
+namespace {
+
+// The name of the first tensor holding NaN or inf, "" when all are finite.
+std::string first_non_finite(const CheckpointContents& c) {
+  auto finite = [](const Tensor& t) {
+    const Tensor x = t.is_contiguous() ? t : t.detach().contiguous();
+    const float* p = x.data<float>();
+    for (int64_t i = 0; i < x.numel(); ++i)
+      if (!std::isfinite(p[i])) return false;
+    return true;
+  };
+  for (const auto& [name, t] : c.model)
+    if (!finite(t)) return "/model/" + name;
+  for (const auto& [key, t] : c.optimizer_state)
+    if (!finite(t)) return "/optim/" + key;
+  return "";
+}
+
+}  // namespace
+
 void save_training_checkpoint(TrainContext& s, const TrainingState& progress) {
   const Recipe& r = s.recipe;
   s.optimizer->gather_state();  // collective: whole state on every rank for sharded optimizers
@@ -72,7 +93,6 @@ void save_training_checkpoint(TrainContext& s, const TrainingState& progress) {
   state.loss_scaling = s.scaler->enabled();
   state.loss_scale = s.scaler->state().scale;
   state.loss_scale_good_steps = s.scaler->state().good_steps;
-  state.skipped_steps = s.scaler->state().skipped_steps;
   const auto t0 = std::chrono::steady_clock::now();
   const std::string path = checkpoint_path(r.run.dir, state.step);
   CheckpointContents contents = training_checkpoint(r, s.config, *s.model, *s.optimizer, state);
@@ -80,6 +100,9 @@ void save_training_checkpoint(TrainContext& s, const TrainingState& progress) {
     contents.model = std::move(whole.params);
     contents.optimizer_state = std::move(whole.optimizer_state);
   }
+  const std::string bad = first_non_finite(contents);
+  FORGE_CHECK(bad.empty(), "not saving checkpoint '" << path << "': '" << bad << "' holds NaN or inf (the weights "
+                                                      << "diverged; `latest` still names the last good checkpoint)");
   save_checkpoint(path, contents);
   write_latest(r.run.dir, state.step);
   prune_checkpoints(r.run.dir, r.checkpoint.keep_last);
@@ -103,14 +126,23 @@ bool StepHooks::after_step(const StepResult& result, const TrainingState& progre
   summary.steps = result.step;
   summary.last_loss = result.loss;
   summary.losses.push_back(result.loss);
-  if (result.skipped && c_.writer())
-    std::printf("step %6lld | gradients overflowed in fp16: update skipped, loss scale now %g\n",
-                static_cast<long long>(result.step), c_.scaler->scale());
+  if (c_.writer() && !result.skipped.empty()) {
+    std::printf("step %6lld | skipped: %s (%lld bad in a row, %lld skipped so far)", static_cast<long long>(result.step),
+                result.skipped.c_str(), static_cast<long long>(progress.bad_steps),
+                static_cast<long long>(progress.skipped_steps));
+    if (c_.scaler->enabled()) std::printf(" | loss scale now %g", c_.scaler->scale());
+    std::printf("\n");
+  }
   if (c_.writer() && due(r.train.log_interval, result.step)) log(result, progress, summary);
   if (c_.val_data && r.train.eval_interval > 0 && due(r.train.eval_interval, result.step)) evaluate(result, summary);
   if (c_.sampler && c_.writer() && due(r.train.sample_interval, result.step)) sample(result);
   const bool stopping = any_rank(c_.layout, signals_.received() != 0);
-  if (stopping || due(r.checkpoint.interval, result.step)) checkpoint(progress);
+  // After a bad step (divergence guard) the weights are the last applied step's: its periodic
+  // checkpoint would only push the checkpoint from before the divergence out of keep_last.
+  const bool periodic = due(r.checkpoint.interval, result.step) &&
+                        (progress.bad_steps == 0 ||
+                         (result.step == c_.total_steps && progress.bad_steps < r.train.max_bad_steps));
+  if (stopping || periodic) checkpoint(progress);
   if (stopping) stop(result, summary);
   return stopping;
 }
@@ -130,10 +162,12 @@ void StepHooks::log(const StepResult& result, const TrainingState& progress, Tra
   else std::snprintf(mfu_text, sizeof mfu_text, "n/a");  // unknown peak: no made-up figure
   const double elapsed = std::chrono::duration<double>(now - start_).count();
   const double eta = elapsed / static_cast<double>(result.step) * static_cast<double>(c_.total_steps - result.step);
-  char scale_text[64] = "";  // fp16: the loss scale and the steps skipped so far
-  if (c_.scaler->enabled())
-    std::snprintf(scale_text, sizeof scale_text, " | loss scale %g | skipped %lld", c_.scaler->scale(),
-                  static_cast<long long>(c_.scaler->skipped_steps()));
+  char scale_text[64] = "";  // fp16: the loss scale; any precision: the steps skipped so far
+  int used = 0;
+  if (c_.scaler->enabled()) used = std::snprintf(scale_text, sizeof scale_text, " | loss scale %g", c_.scaler->scale());
+  if (progress.skipped_steps > 0)
+    std::snprintf(scale_text + used, sizeof scale_text - static_cast<size_t>(used), " | skipped %lld",
+                  static_cast<long long>(progress.skipped_steps));
   std::printf("step %6lld/%lld | loss %.4f | lr %.3e | grad norm %.3f | %.0f tok/s | %.1f GFLOP/s | mfu %s%s | eta %s\n",
               static_cast<long long>(result.step), static_cast<long long>(c_.total_steps), result.loss, result.lr,
               result.grad_norm, tps, flops_per_device * 1e-9, mfu_text, scale_text, format_duration(eta).c_str());
@@ -141,14 +175,22 @@ void StepHooks::log(const StepResult& result, const TrainingState& progress, Tra
   std::vector<std::pair<std::string, double>> record = {
       {"step", double(result.step)}, {"loss", result.loss}, {"lr", result.lr}, {"grad_norm", result.grad_norm},
       {"tokens", double(progress.tokens_seen)}, {"tokens_per_s", tps}, {"mfu", mfu}};
-  if (c_.scaler->enabled()) {
-    record.push_back({"loss_scale", c_.scaler->scale()});
-    record.push_back({"skipped", double(c_.scaler->skipped_steps())});
-  }
+  if (c_.scaler->enabled()) record.push_back({"loss_scale", c_.scaler->scale()});
+  record.push_back({"skipped", double(progress.skipped_steps)});
   metrics_->write(record);
   summary.tokens_per_s = tps;
   window_start_ = Clock::now();
   window_steps_ = 0;
+}
+
+void StepHooks::rewind(int64_t from, int64_t to, TrainSummary& summary) {
+  const size_t undone = std::min(summary.losses.size(), static_cast<size_t>(from - to));
+  summary.losses.resize(summary.losses.size() - undone);
+  summary.steps = to;
+  if (!metrics_) return;
+  metrics_.reset();  // closed before its file is rewritten
+  drop_metrics_after(c_.recipe.run.dir, to);
+  metrics_ = std::make_unique<MetricsLog>(c_.recipe.run.dir);
 }
 
 void StepHooks::evaluate(const StepResult& result, TrainSummary& summary) {

@@ -5,7 +5,8 @@
 //               progress line and a metrics.jsonl / TensorBoard record
 //   evaluate    every train.eval_interval steps and at the end: validation loss
 //   sample      every train.sample_interval steps and at the end: a text sample
-//   checkpoint  every checkpoint.interval steps, at the end, and on a stop signal
+//   checkpoint  every checkpoint.interval steps (not after a step the divergence
+//               guard skipped), at the end, and on a stop signal
 //   stop        SIGTERM/SIGINT on any rank: stop after this step's checkpoint
 //
 // Only world rank 0 prints and writes; evaluate, checkpoint and stop are
@@ -42,8 +43,10 @@ struct TrainSummary {
 double validation_loss(TrainContext& context, int64_t steps);
 
 // Saves <run.dir>/checkpoints/step_<N>.h5 (rank 0), points `latest` at it and
-// prunes old ones (checkpoint.keep_last). Collective (sharded optimizer state,
-// tensor/pipeline pieces gathered whole).
+// prunes old ones (checkpoint.keep_last). Weights or optimizer state holding
+// NaN/inf are never saved (a forge::Error; `latest` keeps naming the last good
+// checkpoint). Collective (sharded optimizer state, tensor/pipeline pieces
+// gathered whole).
 void save_training_checkpoint(TrainContext& context, const TrainingState& progress);
 
 class StepHooks {
@@ -55,6 +58,10 @@ class StepHooks {
   // Runs the hooks after applied step `result`, with `progress` already counting
   // it; updates `summary`. Returns true when the run must stop now (a stop signal).
   bool after_step(const StepResult& result, const TrainingState& progress, TrainSummary& summary);
+  // After a rollback from step `from` to the checkpoint of step `to`: the
+  // metrics log drops the lines after `to` (the steps are trained again) and
+  // `summary` the losses of the rolled-back steps.
+  void rewind(int64_t from, int64_t to, TrainSummary& summary);
 
  private:
   using Clock = std::chrono::steady_clock;

@@ -3,6 +3,7 @@
 
 #include "nn/model_family.h"
 #include "optim/grad_norm.h"
+#include "train/memory_estimate.h"
 #include "train/sft.h"
 
 namespace forge::recipes {
@@ -140,6 +141,8 @@ std::unique_ptr<TrainContext> make_train_context(Recipe recipe, std::shared_ptr<
   s.layout = distributed::Layout::create(std::move(world), r.parallel.dp, r.parallel.tp, r.parallel.pp);
   const int dp = s.layout.dp;
   s.config = model_config_of(r);
+  // Before anything large is allocated: a model that cannot fit is an error, not the kernel's OOM kill.
+  check_training_memory(estimate_training_memory(r, s.config, s.layout), machine_memory(), s.writer());
   const std::vector<std::string> uncounted = build_model(s);
   // Every rank initialises the same weights from the seed; ZeRO-1 needs buffers that split into dp equal shards.
   s.flat = std::make_unique<nn::FlatParameters>(*s.model, r.parallel.zero ? dp : 1);

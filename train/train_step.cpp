@@ -1,10 +1,7 @@
 // The training step's pieces (see train_step.h).
 #include "train/train_step.h"
 
-#include <cmath>
-#include <cstdlib>
 #include <limits>
-#include <string>
 
 #include "autograd/ops.h"
 #include "nn/model_family.h"
@@ -13,23 +10,9 @@
 #include "train/stop_signal.h"
 
 namespace forge::recipes {
-namespace {
-
-// Test hook FORGE_TEST_NAN_AT=<step> (inert unless set): the gradients of that
-// step (1-based) become NaN on every rank, before unscaling, as an fp16
-// overflow would make them.
-bool nan_test_step(int64_t step) {
-  const char* env = std::getenv("FORGE_TEST_NAN_AT");
-  if (env == nullptr || *env == '\0') return false;
-  char* end = nullptr;
-  const long long at = std::strtoll(env, &end, 10);
-  FORGE_CHECK(*end == '\0' && at > 0, "FORGE_TEST_NAN_AT='" << env << "': expected a step number >= 1");
-  return at == step;
-}
-
-}  // namespace
-
-StepResult compute_gradients(TrainContext& s, int64_t step, const StopSignals* signals) {
+StepResult compute_gradients(TrainContext& s, const StepPlan& plan) {
+  const int64_t step = plan.step;
+  const StopSignals* signals = plan.signals;
   const int64_t accum = s.recipe.data.grad_accum;
   const int dp = s.layout.dp;
   s.model->train();
@@ -43,7 +26,7 @@ StepResult compute_gradients(TrainContext& s, int64_t step, const StopSignals* s
   // The micro-steps of gradient accumulation; under pipeline parallelism they are
   // the pipeline's micro-batches, each stage running its part (distributed/pipeline.h).
   auto micro_forward = [&](int64_t a, const Tensor& input) {
-    data::Batch b = s.train_data->batch(step, a);
+    data::Batch b = s.train_data->batch(plan.window, a);
     ctx.positions = b.positions;  // packed SFT rows; undefined otherwise
     ctx.doc_ids = b.doc_ids;
     Tensor out = s.model->forward(s.model->first_stage() ? b.inputs : input, ctx);
@@ -67,7 +50,7 @@ StepResult compute_gradients(TrainContext& s, int64_t step, const StopSignals* s
     distributed::PipelineStep ps;
     ps.micro_batches = accum;
     ps.activation_shape = [&](int64_t a) {
-      const Tensor ids = s.train_data->batch(step, a).inputs;
+      const Tensor ids = s.train_data->batch(plan.window, a).inputs;
       return Shape{ids.size(0), ids.size(1), s.config.n_embd};
     };
     ps.forward = micro_forward;
@@ -83,7 +66,10 @@ StepResult compute_gradients(TrainContext& s, int64_t step, const StopSignals* s
     s.tied_group->all_reduce(g, distributed::ReduceOp::sum)->wait();
   }
   Tensor grads = s.flat->buffers().at(DType::f32).grads;
-  if (nan_test_step(step + 1)) grads.data<float>()[0] = std::numeric_limits<float>::quiet_NaN();
+  // Test hook FORGE_TEST_NAN_AT (divergence_guard.h): NaN on every rank after the
+  // dp all-reduce, before unscaling and ZeRO's reduce-scatter, as an overflow would
+  // leave them; the loss stays finite.
+  if (plan.nan_gradients) grads.data<float>()[0] = std::numeric_limits<float>::quiet_NaN();
   s.scaler->unscale({grads});  // exact: the scale is a power of two
   if (s.zero) s.zero->reduce_gradients();
   StepResult result;
@@ -110,22 +96,6 @@ void apply_update(TrainContext& s, StepResult& result) {
   s.optimizer->step();
   if (s.working) s.working->refresh();  // the next forward reads the updated weights
   result.applied = true;
-}
-
-StepResult train_step(TrainContext& s, int64_t step, const StopSignals* signals) {
-  StepResult result = compute_gradients(s, step, signals);
-  FORGE_CHECK(std::isfinite(result.loss), "training diverged: loss is " << result.loss << " at step " << result.step
-                                                                          << " (lower optim.lr or enable optim.grad_clip)");
-  clip_gradients(s, result);
-  // fp16: overflowed gradients (inf/NaN anywhere makes the global norm non-finite,
-  // identically on every rank) skip the update and back the loss scale off.
-  if (s.scaler->enabled() && !s.scaler->update(result.grad_norm)) {
-    result.lr = s.schedule(result.step - 1);
-    result.skipped = true;
-    return result;
-  }
-  apply_update(s, result);
-  return result;
 }
 
 }  // namespace forge::recipes

@@ -12,15 +12,15 @@
 // (nn/mixed_precision.h); under fp16 the loss is scaled before backward and
 // compute_gradients leaves the unscaled fp32 gradients (optim/loss_scaler.h).
 //
-// train_step runs all three with the divergence check between the first two;
-// under fp16 a step whose gradient norm is not finite is skipped instead of
-// applied (the loss scale backs off; docs/mixed-precision.md).
-// A caller that wants to inspect the gradients before the parameters move (a
-// loss scaler, a NaN guard) calls the pieces itself and may skip apply_update:
-// nothing but apply_update changes the parameters or the optimizer state.
+// The trainer calls them in order with the divergence guard's verdict
+// (divergence_guard.h) between clip_gradients and apply_update; under fp16 the
+// guard also judges the loss scaler's overflows (one skip mechanism). Nothing
+// but apply_update changes the parameters or the optimizer state, so a skipped
+// step leaves both bitwise as they were.
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "train/train_context.h"
 
@@ -35,14 +35,20 @@ struct StepResult {
   double lr = 0.0;         // learning rate of the update (set by apply_update)
   int64_t tokens = 0;      // tokens the step trained on, over all dp ranks
   bool applied = false;    // apply_update ran: parameters and optimizer state moved
-  bool skipped = false;    // fp16: the gradients overflowed, the update was skipped
+  std::string skipped;     // why the divergence guard skipped the step; "" when not skipped
 };
 
-// Forward and backward of step `step` (0-based) from zeroed gradients; leaves in
-// every parameter's .grad the gradient of the global batch's mean loss,
-// synchronised over the layout. `signals` (optional) gets its test hook called
-// after the first micro-batch (train/stop_signal.h). Collective.
-StepResult compute_gradients(TrainContext& context, int64_t step, const StopSignals* signals = nullptr);
+struct StepPlan {
+  int64_t step = 0;    // the optimizer step, 0-based (learning rate, dropout, test hooks)
+  int64_t window = 0;  // the loader position it trains on: `step` unless a rollback skipped windows
+  const StopSignals* signals = nullptr;  // its test hook is called after the first micro-batch (stop_signal.h)
+  bool nan_gradients = false;            // test hook FORGE_TEST_NAN_AT: the step's gradients become NaN
+};
+
+// Forward and backward of `plan.step` from zeroed gradients; leaves in every
+// parameter's .grad the gradient of the global batch's mean loss, synchronised
+// over the layout. Collective.
+StepResult compute_gradients(TrainContext& context, const StepPlan& plan);
 
 // Sets result.grad_norm and scales the gradients so their global norm is at
 // most optim.grad_clip (0: no clipping). Collective.
@@ -51,9 +57,5 @@ void clip_gradients(TrainContext& context, StepResult& result);
 // Sets the schedule's learning rate for the step and applies the optimizer
 // update (collective for ZeRO-1); sets result.lr and result.applied.
 void apply_update(TrainContext& context, StepResult& result);
-
-// compute_gradients, a forge::Error when the loss is not finite ("training
-// diverged"), clip_gradients, apply_update.
-StepResult train_step(TrainContext& context, int64_t step, const StopSignals* signals = nullptr);
 
 }  // namespace forge::recipes

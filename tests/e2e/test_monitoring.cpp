@@ -65,7 +65,8 @@ std::string write_recipe(const fs::path& dir) {
 std::map<std::string, std::map<int64_t, double>> metrics_by_tag(const fs::path& file) {
   const std::map<std::string, std::string> tags = {{"loss", "train/loss"},         {"lr", "train/lr"},
                                                    {"grad_norm", "train/grad_norm"}, {"tokens_per_s", "train/tokens_per_s"},
-                                                   {"mfu", "train/mfu"},           {"val_loss", "val/loss"}};
+                                                   {"mfu", "train/mfu"},           {"skipped", "train/skipped"},
+                                                   {"val_loss", "val/loss"}};
   std::map<std::string, std::map<int64_t, double>> out;
   std::ifstream in(file);
   std::string line;
@@ -91,7 +92,7 @@ TEST(MonitoringE2e, TensorBoardEventsEqualMetricsJsonl) {
     ASSERT_EQ(r.exit_code, 0) << r.output;
   }
   const auto expected = metrics_by_tag(dir / "run" / "metrics.jsonl");
-  ASSERT_EQ(expected.size(), 6u);
+  ASSERT_EQ(expected.size(), 7u);
   EXPECT_EQ(expected.at("train/loss").size(), 3u);  // steps 2, 4, 6
   EXPECT_EQ(expected.at("val/loss").size(), 2u);    // steps 3, 6
 
@@ -100,8 +101,8 @@ TEST(MonitoringE2e, TensorBoardEventsEqualMetricsJsonl) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const auto out = nlohmann::json::parse(r.output.substr(r.output.rfind("{\"records\"")));
   EXPECT_EQ(out["file_version"], "brain.Event:2");
-  // Per run: file_version + START + 5 scalars x 3 training records + 1 x 2 validation records.
-  EXPECT_EQ(out["records"].get<int>(), 2 * (2 + 15 + 2));
+  // Per run: file_version + START + 6 scalars x 3 training records + 1 x 2 validation records.
+  EXPECT_EQ(out["records"].get<int>(), 2 * (2 + 18 + 2));
 
   std::set<std::string> tags;
   for (const auto& [tag, points] : out["scalars"].items()) {
