@@ -95,16 +95,23 @@ void write_file_checked(const std::string& path, const std::string& text) {
   }
 }
 
-// World rank 0: creates the run directory, writes the resolved recipe and opens
-// the metrics log (lines an interrupted run logged after its last checkpoint are
-// replaced by the continuation's). Other ranks: null.
-std::unique_ptr<MetricsLog> open_run_dir(const TrainContext& s, int64_t step) {
+// World rank 0: creates the run directory (and locks it, unless `lock` holds it
+// already), writes the resolved recipe and opens the metrics log (lines an
+// interrupted run logged after its last checkpoint are replaced by the
+// continuation's). Other ranks: null.
+std::unique_ptr<MetricsLog> open_run_dir(const TrainContext& s, int64_t step, std::unique_ptr<RunDirLock>& lock) {
   if (!s.writer()) return nullptr;
   const Recipe& r = s.recipe;
   std::error_code ec;
   std::filesystem::create_directories(r.run.dir + "/checkpoints", ec);
   FORGE_CHECK(!ec, "cannot create run directory '" << r.run.dir << "/checkpoints': " << ec.message()
                                                    << " (is run.dir writable?)");
+  if (!lock) {  // a new run directory: locked before anything is written into it
+    lock = std::make_unique<RunDirLock>(r.run.dir);
+    FORGE_CHECK(step > 0 || list_checkpoints(r.run.dir).empty(),
+                "run directory '" << r.run.dir << "' got checkpoints from another forge train while this one started; "
+                                  << "run again (resume=auto continues that run)");
+  }
   if (const int64_t dropped = drop_metrics_after(r.run.dir, step); dropped > 0)
     std::printf("metrics.jsonl: dropped %lld lines logged after step %lld\n", static_cast<long long>(dropped),
                 static_cast<long long>(step));
@@ -171,10 +178,12 @@ double Trainer::evaluate(int64_t steps) { return validation_loss(*s_, steps); }
 
 TrainSummary Trainer::run() {
   TrainContext& s = *s_;
-  // Rank 0 writes the run directory: one forge train at a time (held until run() returns).
-  std::unique_ptr<RunDirLock> lock = s.writer() ? std::make_unique<RunDirLock>(s.recipe.run.dir) : nullptr;
+  // Rank 0 writes the run directory: one forge train at a time (held until run()
+  // returns). An existing one is locked before it is read; a new one once created.
+  std::unique_ptr<RunDirLock> lock;
+  if (s.writer() && std::filesystem::is_directory(s.recipe.run.dir)) lock = std::make_unique<RunDirLock>(s.recipe.run.dir);
   TrainingState state = start_state(s);
-  std::unique_ptr<MetricsLog> metrics = open_run_dir(s, state.step);
+  std::unique_ptr<MetricsLog> metrics = open_run_dir(s, state.step, lock);
   print_banner(s, state.step);
   TrainSummary summary;
   summary.steps = state.step;
