@@ -134,6 +134,10 @@ std::vector<ErrorCase> make_cases() {
   // Command-line overrides.
   add("override", "misspelt key", "train new.yaml model.nlayer=2",
       "command-line override 'model.nlayer=2': model.nlayer: unknown key (did you mean 'model.n_layer'?)");
+  add("override", "a divergence action that does not exist", "train new.yaml train.on_bad_step=retry",
+      "command-line override 'train.on_bad_step=retry': train.on_bad_step: expected one of skip, abort, got 'retry'");
+  add("override", "a model too large for the machine's memory", "train new.yaml model.n_layer=1000000",
+      "the model does not fit in memory: training it needs about");
   add("override", "a word where an integer belongs", "train new.yaml model.n_layer=abc",
       "command-line override 'model.n_layer=abc': model.n_layer: expected an integer, got 'abc'");
   add("override", "a value for a whole section", "train new.yaml model=3", "model: expected a mapping of keys, got '3'");
@@ -294,6 +298,12 @@ std::vector<ErrorCase> make_cases() {
         fs::create_directories(d / "run2/checkpoints");
         write_file(d / "run2/checkpoints/latest", "step_9.h5\n");
       });
+  add("checkpoint", "checkpoints but no `latest`, none of them verifies", "train good.yaml run.dir=run3 resume=auto",
+      "cannot resume: 'run3/checkpoints' has no `latest` and none of its checkpoints verifies",
+      file("run3/checkpoints/step_35.h5", "not a checkpoint"));
+  add("checkpoint", "checkpoints but no `latest`, and resume: none", "train good.yaml run.dir=run4",
+      "run directory 'run4' already holds checkpoints of an earlier run (latest: 'run4/checkpoints/step_35.h5')",
+      file("run4/checkpoints/step_35.h5", "not a checkpoint"));
   add("checkpoint", "init_from a file that does not exist", "train new.yaml init_from.path=nope.h5",
       "file not found: 'nope.h5'");
   add("checkpoint", "init_from a text file", "train new.yaml init_from.path=text.txt",

@@ -7,8 +7,10 @@
 // same checkpoint twice stops with an error; abort keeps the old behaviour.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <fstream>
 
+#include "distributed/world.h"
 #include "e2e_util.h"
 #include "run_compare.h"
 
@@ -46,6 +48,13 @@ std::string train_line(const fs::path& run_dir, int64_t step) {
     if (line.find("\"step\": " + std::to_string(step) + ",") == 0 && line.find("\"loss\"") != std::string::npos)
       return line;
   return "";
+}
+
+// The loss of training step `step` in metrics.jsonl (NaN when absent).
+double loss_at(const fs::path& run_dir, int64_t step) {
+  const std::string line = train_line(run_dir, step);
+  const size_t at = line.find("\"loss\": ");
+  return at == std::string::npos ? std::nan("") : std::stod(line.substr(at + 8));
 }
 
 TEST(DivergenceGuardRun, SkippedStepLeavesWeightsAndOptimizerBitwise) {
@@ -124,6 +133,32 @@ TEST(DivergenceGuardRun, SecondRollbackToTheSameCheckpointIsAnError) {
             std::string::npos)
       << r.output;
   EXPECT_EQ(read_text(dir / "run" / "checkpoints" / "latest"), "step_4.h5\n");
+}
+
+// Under mpirun the verdicts are the same on every rank: dp2, tp2 and pp2 each
+// skip steps 6 and 7, roll back to step_4.h5 together and end on the
+// single-process run's losses (the layouts' sums differ in order: 1e-5).
+TEST(DivergenceGuardRun, RollbackUnderDataTensorAndPipelineParallelism) {
+  if (!distributed::mpi_available() || run_shell("command -v mpirun").exit_code != 0)
+    GTEST_SKIP() << "no mpirun or forge built without MPI";
+  const fs::path dir = fresh_dir("guard_mpi");
+  const std::string recipe = setup(dir);
+  const std::string nan = "FORGE_TEST_NAN_AT=6-7";
+  CommandResult r = train(recipe, dir / "one", "model.dropout=0", nan);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  for (const std::string layout : {"parallel.dp=2", "parallel.tp=2", "parallel.pp=2"}) {
+    SCOPED_TRACE(layout);
+    const fs::path run = dir / layout.substr(9);
+    r = run_shell(nan + " OMP_NUM_THREADS=1 FORGE_NO_REEXEC=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 "
+                  "timeout 300 mpirun --oversubscribe -np 2 '" + forge_binary() + "' train '" + recipe + "' run.dir='" +
+                  run.string() + "' model.dropout=0 data.batch_size=" + (layout == "parallel.dp=2" ? "2 " : "4 ") +
+                  layout);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("rollback: 2 bad steps in a row up to step 7"), std::string::npos) << r.output;
+    EXPECT_NE(train_line(run, 12).find("\"skipped\": 2"), std::string::npos) << train_line(run, 12);
+    for (const int64_t step : {4, 5, 12})
+      EXPECT_NEAR(loss_at(run, step), loss_at(dir / "one", step), 1e-5 * loss_at(dir / "one", step)) << "step " << step;
+  }
 }
 
 }  // namespace
