@@ -12,6 +12,7 @@ packages=(
   nlohmann-json3-dev              # tokenizer files (vocab.json, tokenizer.json)
   zlib1g-dev                      # deflate for the PNG charts of `forge plot`
   libgtest-dev googletest         # unit tests
+  clang libclang-rt-14-dev libomp-14-dev  # sanitizer build + libFuzzer targets (docs/testing.md)
   python3 python3-numpy python3-torch  # golden values and side-by-side benchmarks
   python3-venv                    # virtual environments for the PyPI packages of the interop/monitoring tests
   fortunes                        # the default corpus (real English text) for the main job

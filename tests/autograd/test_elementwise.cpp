@@ -193,14 +193,15 @@ using Fn2 = Tensor (*)(const Tensor&, const Tensor&);
 TEST(ElementwiseGrad, BinaryOpsBroadcastAndStrided) {
   const std::vector<std::pair<const char*, Fn2>> fns = {
       {"add", ops::add}, {"sub", ops::sub}, {"mul", ops::mul}, {"div", ops::div}};
+  // (`fn = fn`: clang before 16 cannot capture a structured binding; the sanitizer build uses clang.)
   for (const auto& [name, fn] : fns) {
     SCOPED_TRACE(name);
     // Bias-like broadcast, with b kept away from zero for div.
-    expect_gradients_match([fn](const std::vector<Tensor>& in) { return fn(in[0], in[1]); },
+    expect_gradients_match([fn = fn](const std::vector<Tensor>& in) { return fn(in[0], in[1]); },
                            {random_input({3, 4}, 1), random_input({4}, 2, 0.3, 2.0)});
     // Both sides broadcast, a transposed inside the function (non-contiguous).
     expect_gradients_match(
-        [fn](const std::vector<Tensor>& in) { return fn(in[0].transpose(0, 1), in[1]); },
+        [fn = fn](const std::vector<Tensor>& in) { return fn(in[0].transpose(0, 1), in[1]); },
         {random_input({4, 3}, 3), random_input({2, 1, 1}, 4, 0.3, 2.0)});
   }
 }

@@ -151,7 +151,7 @@ TEST(SftParse, MalformedLinesNameLineAndField) {
       {R"({"prompt": 1, "response": "y"})", "field \"prompt\": expected a string"},
   };
   for (const auto& [line, expected] : cases) {
-    const std::string e = error_of([&] { parse_chat_line(line, "data/f.jsonl:12"); });
+    const std::string e = error_of([&l = line] { parse_chat_line(l, "data/f.jsonl:12"); });
     EXPECT_EQ(e.rfind("data/f.jsonl:12: ", 0), 0u) << line << " -> " << e;
     EXPECT_NE(e.find(expected), std::string::npos) << line << " -> " << e;
   }

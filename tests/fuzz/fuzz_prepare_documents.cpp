@@ -1,0 +1,15 @@
+// libFuzzer target: the documents `forge prepare` reads from an input file
+// (data::read_documents). The first byte picks the input kind: even = JSONL
+// ({"text": ...} per line), odd = plain text split at lines equal to the
+// separator "<doc>"; the rest is the file.
+#include "data/prepare.h"
+#include "tests/fuzz/fuzz_util.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0) return 0;
+  const bool jsonl = data[0] % 2 == 0;
+  const std::string path = forge::fuzz::write_scratch(
+      jsonl ? "input.jsonl" : "input.txt", std::string_view(reinterpret_cast<const char*>(data) + 1, size - 1));
+  forge::fuzz::expect_ok_or_error([&] { forge::data::read_documents(path, jsonl ? "" : "<doc>"); });
+  return 0;
+}
