@@ -8,8 +8,8 @@
 // SGD: momentum when on; sharded over dp by ZeRO-1), and the activations one
 // micro-batch keeps for backward (every block's, or only the block inputs
 // with activation checkpointing, plus the logits and their gradient). It is
-// a lower bound on the peak (caching allocator, temporaries and the data are
-// left out). The machine's memory is MemTotal of /proc/meminfo, or the cgroup's
+// meant as a lower bound on the peak (caching allocator, temporaries and the
+// data are left out), so a refused run could never have fit. The machine's memory is MemTotal of /proc/meminfo, or the cgroup's
 // memory limit when that is lower (containers, Slurm jobs), shared by the
 // processes of this machine (OMPI_COMM_WORLD_LOCAL_SIZE under mpirun).
 #pragma once
