@@ -20,6 +20,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <type_traits>
+#include <variant>
 
 #include "io/hdf5_contiguous.h"
 #include "io/hdf5_util.h"
@@ -137,36 +139,38 @@ Tensor read_tensor(hid_t file_id, const std::string& path, const std::string& fi
   return t;
 }
 
-void write_config(hid_t g, const nn::ModelConfig& m, const std::string& recipe_yaml) {
+// /config: the family, then one attribute per row of nn's model field table
+// (resolved: n_kv_head and ffn_hidden spelled out), then the recipe text.
+void write_config(hid_t g, const nn::ModelConfig& config, const std::string& recipe_yaml) {
+  const nn::ModelConfig m = config.resolved();
   h5::write_attr_string(g, "family", nn::family_name(m.family));
-  h5::write_attr_int(g, "n_layer", m.n_layer);
-  h5::write_attr_int(g, "n_head", m.n_head);
-  h5::write_attr_int(g, "n_kv_head", m.kv_heads());
-  h5::write_attr_int(g, "n_embd", m.n_embd);
-  h5::write_attr_int(g, "vocab_size", m.vocab_size);
-  h5::write_attr_int(g, "block_size", m.block_size);
-  h5::write_attr_int(g, "ffn_hidden", m.ffn_dim());
-  h5::write_attr_double(g, "rope_theta", m.rope_theta);
-  h5::write_attr_double(g, "norm_eps", m.norm_eps);
-  h5::write_attr_double(g, "dropout", m.dropout);
-  h5::write_attr_int(g, "tie_embeddings", m.tie_embeddings ? 1 : 0);
+  for (const nn::ModelField& f : nn::model_fields()) {
+    std::visit(
+        [&](auto member) {
+          using T = std::decay_t<decltype(m.*member)>;
+          if constexpr (std::is_same_v<T, double>) h5::write_attr_double(g, f.name, m.*member);
+          else h5::write_attr_int(g, f.name, static_cast<int64_t>(m.*member));  // integers; bools as 0 / 1
+        },
+        f.member);
+  }
   h5::write_attr_string(g, "recipe", recipe_yaml);
 }
 
+// A field missing from the file (written before the field existed) keeps ModelConfig's default.
 nn::ModelConfig read_config(hid_t g, const std::string& file, std::string& recipe_yaml) {
   nn::ModelConfig m;
   m.family = nn::family_from_name(h5::read_attr_string(g, "family", file));
-  m.n_layer = h5::read_attr_int(g, "n_layer", file);
-  m.n_head = h5::read_attr_int(g, "n_head", file);
-  m.n_kv_head = h5::read_attr_int(g, "n_kv_head", file);
-  m.n_embd = h5::read_attr_int(g, "n_embd", file);
-  m.vocab_size = h5::read_attr_int(g, "vocab_size", file);
-  m.block_size = h5::read_attr_int(g, "block_size", file);
-  m.ffn_hidden = h5::read_attr_int(g, "ffn_hidden", file);
-  m.rope_theta = h5::read_attr_double(g, "rope_theta", file);
-  m.norm_eps = h5::read_attr_double(g, "norm_eps", file);
-  m.dropout = h5::read_attr_double(g, "dropout", file);
-  m.tie_embeddings = h5::read_attr_int(g, "tie_embeddings", file) != 0;
+  for (const nn::ModelField& f : nn::model_fields()) {
+    if (H5Aexists(g, f.name.c_str()) <= 0) continue;
+    std::visit(
+        [&](auto member) {
+          using T = std::decay_t<decltype(m.*member)>;
+          if constexpr (std::is_same_v<T, double>) m.*member = h5::read_attr_double(g, f.name, file);
+          else if constexpr (std::is_same_v<T, bool>) m.*member = h5::read_attr_int(g, f.name, file) != 0;
+          else m.*member = h5::read_attr_int(g, f.name, file);
+        },
+        f.member);
+  }
   recipe_yaml = h5::read_attr_string(g, "recipe", file);
   try {
     m.validate();
@@ -413,25 +417,13 @@ CheckpointReport verify_checkpoint(const std::string& path) {
 
 std::vector<std::string> model_config_differences(const nn::ModelConfig& a, const nn::ModelConfig& b) {
   std::vector<std::string> out;
-  auto cmp = [&](const char* key, auto x, auto y) {
-    if (x != y) {
-      std::ostringstream os;
-      os << "model." << key << ": " << x << " vs " << y;
-      out.push_back(os.str());
-    }
-  };
-  cmp("family", std::string(nn::family_name(a.family)), std::string(nn::family_name(b.family)));
-  cmp("n_layer", a.n_layer, b.n_layer);
-  cmp("n_head", a.n_head, b.n_head);
-  cmp("n_kv_head", a.kv_heads(), b.kv_heads());
-  cmp("n_embd", a.n_embd, b.n_embd);
-  cmp("vocab_size", a.vocab_size, b.vocab_size);
-  cmp("block_size", a.block_size, b.block_size);
-  cmp("ffn_hidden", a.ffn_dim(), b.ffn_dim());
-  cmp("rope_theta", a.rope_theta, b.rope_theta);
-  cmp("norm_eps", a.norm_eps, b.norm_eps);
-  cmp("dropout", a.dropout, b.dropout);
-  cmp("tie_embeddings", a.tie_embeddings, b.tie_embeddings);
+  if (a.family != b.family)
+    out.push_back(std::string("model.family: ") + nn::family_name(a.family) + " vs " + nn::family_name(b.family));
+  const nn::ModelConfig ra = a.resolved(), rb = b.resolved();
+  for (const nn::ModelField& f : nn::model_fields()) {
+    const bool differ = std::visit([&](auto member) { return ra.*member != rb.*member; }, f.member);
+    if (differ) out.push_back("model." + f.name + ": " + nn::field_text(f, ra) + " vs " + nn::field_text(f, rb));
+  }
   return out;
 }
 

@@ -6,7 +6,10 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <optional>
 #include <sstream>
+#include <type_traits>
+#include <variant>
 
 #include <nlohmann/json.hpp>
 
@@ -31,16 +34,6 @@ int64_t required_int(const Json& j, const std::string& key, const std::string& s
   return j[key].get<int64_t>();
 }
 
-int64_t optional_int(const Json& j, const std::string& key, int64_t fallback, const std::string& source) {
-  return j.contains(key) && !j[key].is_null() ? required_int(j, key, source) : fallback;
-}
-
-double optional_number(const Json& j, const std::string& key, double fallback, const std::string& source) {
-  if (!j.contains(key) || j[key].is_null()) return fallback;
-  FORGE_CHECK(j[key].is_number(), "'" << source << "': '" << key << "' must be a number, got " << j[key].dump());
-  return j[key].get<double>();
-}
-
 // `key` must be absent or equal `expected` (JSON equality): a feature forge's models lack.
 void require_value(const Json& j, const std::string& key, const Json& expected, const std::string& source,
                    const char* why) {
@@ -49,108 +42,134 @@ void require_value(const Json& j, const std::string& key, const Json& expected, 
                                       << expected.dump() << " (" << why << ")");
 }
 
-// One supported Hugging Face architecture: its config.json in both directions
-// (names: the family's, nn/model_family.h).
-struct HfArchitecture {
-  std::function<void(const ModelConfig&, OrderedJson&)> to_json;
-  std::function<ModelConfig(const Json&, const std::string&)> from_json;
+// A config.json key that carries one field of nn's model field table
+// (nn/config.h): written from the resolved config on export; on import read
+// (in list order, so the first missing required key is the one named) with
+// `fallback` when absent or null, or required when there is none.
+struct HfKey {
+  std::string field;  // "n_layer"
+  std::string key;    // "num_hidden_layers"
+  std::optional<Json> fallback;
 };
 
-void gpt2_to_json(const ModelConfig& c, OrderedJson& j) {
-  j["vocab_size"] = c.vocab_size;
-  j["n_positions"] = c.block_size;
-  j["n_ctx"] = c.block_size;
-  j["n_embd"] = c.n_embd;
-  j["n_layer"] = c.n_layer;
-  j["n_head"] = c.n_head;
-  j["n_inner"] = c.ffn_hidden > 0 ? Json(c.ffn_hidden) : Json(nullptr);  // null: 4 * n_embd in both
-  j["activation_function"] = "gelu_new";                                   // tanh approximation, as forge's gelu
-  j["layer_norm_epsilon"] = c.norm_eps;
-  j["resid_pdrop"] = c.dropout;
-  j["embd_pdrop"] = c.dropout;
-  j["attn_pdrop"] = 0.0;  // forge does not drop attention probabilities
-  j["initializer_range"] = 0.02;
-  j["scale_attn_weights"] = true;
-  j["tie_word_embeddings"] = true;
+// One supported Hugging Face architecture (names: the family's, nn/model_family.h):
+// the keys that carry fields, and what the keys no field carries need.
+struct HfArchitecture {
+  std::vector<HfKey> keys;
+  // Constants written on export after the keys (activation, biases, ...).
+  std::function<void(const ModelConfig&, OrderedJson&)> constants;
+  // Import: key aliases resolved in `j` before the keys are read, then checks
+  // for features forge's models lack.
+  std::function<void(Json& j)> aliases;
+  std::function<void(const Json& j, const ModelConfig&, const std::string& source)> checks;
+};
+
+const HfArchitecture& gpt2_architecture() {
+  static const HfArchitecture a{
+      {{"n_layer", "n_layer", {}},
+       {"n_head", "n_head", {}},
+       {"n_embd", "n_embd", {}},
+       {"vocab_size", "vocab_size", {}},
+       {"block_size", "n_positions", {}},
+       {"ffn_hidden", "n_inner", 0},  // null: 4 * n_embd
+       {"norm_eps", "layer_norm_epsilon", 1e-5},
+       {"dropout", "resid_pdrop", 0.1}},
+      [](const ModelConfig& c, OrderedJson& j) {
+        j["n_ctx"] = c.block_size;
+        j["activation_function"] = "gelu_new";  // tanh approximation, as forge's gelu
+        j["embd_pdrop"] = c.dropout;
+        j["attn_pdrop"] = 0.0;  // forge does not drop attention probabilities
+        j["initializer_range"] = 0.02;
+        j["scale_attn_weights"] = true;
+        j["tie_word_embeddings"] = true;
+      },
+      [](Json& j) {
+        if (j.contains("n_ctx") && !j.contains("n_positions")) j["n_positions"] = j["n_ctx"];
+      },
+      [](const Json& j, const ModelConfig&, const std::string& src) {
+        const std::string act = j.contains("activation_function") ? j["activation_function"].get<std::string>() : "gelu_new";
+        FORGE_CHECK(act == "gelu_new" || act == "gelu_pytorch_tanh",
+                    "'" << src << "': activation_function '" << act
+                        << "' is not supported; forge's GPT-2 uses the tanh GELU (gelu_new or gelu_pytorch_tanh)");
+        require_value(j, "tie_word_embeddings", true, src, "GPT-2's LM head is tied to wte");
+        require_value(j, "scale_attn_weights", true, src, "attention scores are scaled by 1/sqrt(head_dim)");
+        require_value(j, "scale_attn_by_inverse_layer_idx", false, src, "no per-layer attention scaling");
+        require_value(j, "add_cross_attention", false, src, "decoder-only models");
+      }};
+  return a;
 }
 
-ModelConfig gpt2_from_json(const Json& j, const std::string& src) {
-  ModelConfig c;
-  c.family = Family::gpt2;
-  c.n_layer = required_int(j, "n_layer", src);
-  c.n_head = required_int(j, "n_head", src);
-  c.n_embd = required_int(j, "n_embd", src);
-  c.vocab_size = required_int(j, "vocab_size", src);
-  c.block_size = j.contains("n_ctx") && !j.contains("n_positions") ? required_int(j, "n_ctx", src)
-                                                                    : required_int(j, "n_positions", src);
-  c.ffn_hidden = optional_int(j, "n_inner", 0, src);
-  c.norm_eps = optional_number(j, "layer_norm_epsilon", 1e-5, src);
-  c.dropout = optional_number(j, "resid_pdrop", 0.1, src);
-  c.tie_embeddings = true;
-  const std::string act = j.contains("activation_function") ? j["activation_function"].get<std::string>() : "gelu_new";
-  FORGE_CHECK(act == "gelu_new" || act == "gelu_pytorch_tanh",
-              "'" << src << "': activation_function '" << act
-                  << "' is not supported; forge's GPT-2 uses the tanh GELU (gelu_new or gelu_pytorch_tanh)");
-  require_value(j, "tie_word_embeddings", true, src, "GPT-2's LM head is tied to wte");
-  require_value(j, "scale_attn_weights", true, src, "attention scores are scaled by 1/sqrt(head_dim)");
-  require_value(j, "scale_attn_by_inverse_layer_idx", false, src, "no per-layer attention scaling");
-  require_value(j, "add_cross_attention", false, src, "decoder-only models");
-  return c;
-}
-
-void llama_to_json(const ModelConfig& c, OrderedJson& j) {
-  j["vocab_size"] = c.vocab_size;
-  j["hidden_size"] = c.n_embd;
-  j["intermediate_size"] = c.ffn_dim();
-  j["num_hidden_layers"] = c.n_layer;
-  j["num_attention_heads"] = c.n_head;
-  j["num_key_value_heads"] = c.kv_heads();
-  j["max_position_embeddings"] = c.block_size;
-  j["hidden_act"] = "silu";
-  j["rms_norm_eps"] = c.norm_eps;
-  j["rope_theta"] = c.rope_theta;
-  j["rope_scaling"] = nullptr;
-  j["attention_bias"] = false;
-  j["attention_dropout"] = 0.0;
-  j["pretraining_tp"] = 1;
-  j["initializer_range"] = 0.02;
-  j["tie_word_embeddings"] = c.tie_embeddings;
-}
-
-ModelConfig llama_from_json(const Json& j, const std::string& src) {
-  ModelConfig c;
-  c.family = Family::llama;
-  c.n_layer = required_int(j, "num_hidden_layers", src);
-  c.n_head = required_int(j, "num_attention_heads", src);
-  c.n_kv_head = optional_int(j, "num_key_value_heads", c.n_head, src);
-  c.n_embd = required_int(j, "hidden_size", src);
-  c.ffn_hidden = required_int(j, "intermediate_size", src);
-  c.vocab_size = required_int(j, "vocab_size", src);
-  c.block_size = optional_int(j, "max_position_embeddings", 2048, src);  // transformers' default
-  c.norm_eps = optional_number(j, "rms_norm_eps", 1e-6, src);
-  c.rope_theta = optional_number(j, "rope_theta", 10000.0, src);
-  c.dropout = 0.0;
-  c.tie_embeddings = j.contains("tie_word_embeddings") && !j["tie_word_embeddings"].is_null()
-                         ? j["tie_word_embeddings"].get<bool>()
-                         : false;  // LlamaConfig's default
-  require_value(j, "hidden_act", "silu", src, "forge's Llama MLP is SwiGLU");
-  require_value(j, "rope_scaling", nullptr, src, "plain RoPE without scaling");
-  require_value(j, "attention_bias", false, src, "Llama projections have no biases");
-  require_value(j, "mlp_bias", false, src, "Llama projections have no biases");
-  if (j.contains("head_dim") && !j["head_dim"].is_null())
-    FORGE_CHECK(c.n_head > 0 && required_int(j, "head_dim", src) * c.n_head == c.n_embd,
-                "'" << src << "': head_dim " << j["head_dim"].dump() << " is not hidden_size / num_attention_heads ("
-                    << c.n_embd << " / " << c.n_head << "), which forge requires");
-  return c;
+const HfArchitecture& llama_architecture() {
+  static const HfArchitecture a{
+      {{"n_layer", "num_hidden_layers", {}},
+       {"n_head", "num_attention_heads", {}},
+       {"n_kv_head", "num_key_value_heads", 0},  // 0: num_attention_heads
+       {"n_embd", "hidden_size", {}},
+       {"ffn_hidden", "intermediate_size", {}},
+       {"vocab_size", "vocab_size", {}},
+       {"block_size", "max_position_embeddings", 2048},  // transformers' default
+       {"norm_eps", "rms_norm_eps", 1e-6},
+       {"rope_theta", "rope_theta", 10000.0},
+       {"tie_embeddings", "tie_word_embeddings", false}},  // LlamaConfig's default
+      [](const ModelConfig&, OrderedJson& j) {
+        j["hidden_act"] = "silu";
+        j["rope_scaling"] = nullptr;
+        j["attention_bias"] = false;
+        j["attention_dropout"] = 0.0;  // forge's dropout is not representable; read back as 0
+        j["pretraining_tp"] = 1;
+        j["initializer_range"] = 0.02;
+      },
+      [](Json&) {},
+      [](const Json& j, const ModelConfig& c, const std::string& src) {
+        require_value(j, "hidden_act", "silu", src, "forge's Llama MLP is SwiGLU");
+        require_value(j, "rope_scaling", nullptr, src, "plain RoPE without scaling");
+        require_value(j, "attention_bias", false, src, "Llama projections have no biases");
+        require_value(j, "mlp_bias", false, src, "Llama projections have no biases");
+        if (j.contains("head_dim") && !j["head_dim"].is_null())
+          FORGE_CHECK(c.n_head > 0 && required_int(j, "head_dim", src) * c.n_head == c.n_embd,
+                      "'" << src << "': head_dim " << j["head_dim"].dump()
+                          << " is not hidden_size / num_attention_heads (" << c.n_embd << " / " << c.n_head
+                          << "), which forge requires");
+      }};
+  return a;
 }
 
 // model_type (the family's name) -> architecture.
-const std::map<std::string, HfArchitecture>& architectures() {
-  static const std::map<std::string, HfArchitecture> a = {
-      {"gpt2", {gpt2_to_json, gpt2_from_json}},
-      {"llama", {llama_to_json, llama_from_json}},
+const std::map<std::string, const HfArchitecture*>& architectures() {
+  static const std::map<std::string, const HfArchitecture*> a = {
+      {"gpt2", &gpt2_architecture()},
+      {"llama", &llama_architecture()},
   };
   return a;
+}
+
+const nn::ModelField& field_of(const HfKey& k) {
+  const nn::ModelField* f = nn::find_model_field(k.field);
+  FORGE_CHECK(f != nullptr, "config.json key '" << k.key << "' names no model field '" << k.field << "'");
+  return *f;
+}
+
+void write_key(const HfKey& k, const ModelConfig& c, OrderedJson& j) {
+  std::visit([&](auto member) { j[k.key] = c.*member; }, field_of(k).member);
+}
+
+void read_key(const HfKey& k, const Json& j, ModelConfig& c, const std::string& src) {
+  const bool given = j.contains(k.key) && !j[k.key].is_null();
+  FORGE_CHECK(given || k.fallback, "'" << src << "': missing '" << k.key << "'");
+  const Json& v = given ? j[k.key] : *k.fallback;
+  std::visit(
+      [&](auto member) {
+        using T = std::decay_t<decltype(c.*member)>;
+        if constexpr (std::is_same_v<T, bool>) {
+          FORGE_CHECK(v.is_boolean(), "'" << src << "': '" << k.key << "' must be true or false, got " << v.dump());
+        } else if constexpr (std::is_same_v<T, double>) {
+          FORGE_CHECK(v.is_number(), "'" << src << "': '" << k.key << "' must be a number, got " << v.dump());
+        } else {
+          FORGE_CHECK(v.is_number_integer(), "'" << src << "': '" << k.key << "' must be an integer, got " << v.dump());
+        }
+        c.*member = v.get<T>();
+      },
+      field_of(k).member);
 }
 
 // ---- weights -------------------------------------------------------------
@@ -178,11 +197,13 @@ std::string hf_config_json(const ModelConfig& config, DType dtype) {
               "Hugging Face export: dtype must be f32, bf16 or f16, got " << dtype_name(dtype));
   config.validate();
   const nn::FamilySpec& family = nn::family_spec(config.family);
-  const HfArchitecture& arch = architectures().at(family.name);
+  const HfArchitecture& arch = *architectures().at(family.name);
+  const ModelConfig resolved = config.resolved();
   OrderedJson j;
   j["architectures"] = OrderedJson::array({family.hf_architecture});
   j["model_type"] = family.name;
-  arch.to_json(config, j);
+  for (const HfKey& k : arch.keys) write_key(k, resolved, j);
+  arch.constants(resolved, j);
   j["torch_dtype"] = dtype == DType::bf16 ? "bfloat16" : dtype == DType::f16 ? "float16" : "float32";
   return j.dump(2) + "\n";
 }
@@ -205,9 +226,13 @@ ModelConfig model_config_from_hf_json(const std::string& json_text, const std::s
     FORGE_CHECK(j["architectures"][0] == architecture,
                 "'" << source << "': architecture " << j["architectures"][0].dump() << " is not supported for model_type '"
                     << type << "' (forge reads " << architecture << ")");
-  ModelConfig c;
+  const HfArchitecture& arch = *it->second;
+  ModelConfig c;  // fields no key carries keep ModelConfig's defaults
+  c.family = nn::family_spec(type).family;
   try {
-    c = it->second.from_json(j, source);
+    arch.aliases(j);
+    for (const HfKey& k : arch.keys) read_key(k, j, c, source);
+    arch.checks(j, c, source);
   } catch (const nlohmann::json::exception& e) {
     FORGE_THROW("'" << source << "': a field has the wrong type: " << e.what());
   }

@@ -1,8 +1,10 @@
-// ModelConfig validation and the preset registry.
+// ModelConfig validation, its field table and the preset registry.
 #include "nn/config.h"
 
 #include <algorithm>
 #include <map>
+#include <sstream>
+#include <type_traits>
 
 #include "common/error.h"
 
@@ -16,6 +18,40 @@ int64_t default_ffn_hidden(Family family, int64_t n_embd) {
 }
 
 int64_t ModelConfig::ffn_dim() const { return ffn_hidden > 0 ? ffn_hidden : default_ffn_hidden(family, n_embd); }
+
+ModelConfig ModelConfig::resolved() const {
+  ModelConfig c = *this;
+  c.n_kv_head = kv_heads();
+  c.ffn_hidden = ffn_dim();
+  return c;
+}
+
+const std::vector<ModelField>& model_fields() {
+  static const std::vector<ModelField> fields = {
+#define FORGE_MODEL_ROW(type, name, init, range, doc) {#name, &ModelConfig::name, range, doc},
+      FORGE_MODEL_CONFIG_FIELDS(FORGE_MODEL_ROW)
+#undef FORGE_MODEL_ROW
+  };
+  return fields;
+}
+
+const ModelField* find_model_field(const std::string& name) {
+  for (const ModelField& f : model_fields())
+    if (f.name == name) return &f;
+  return nullptr;
+}
+
+std::string field_text(const ModelField& field, const ModelConfig& config) {
+  return std::visit(
+      [&](auto member) {
+        std::ostringstream os;
+        const auto value = config.*member;
+        if constexpr (std::is_same_v<std::decay_t<decltype(value)>, bool>) os << (value ? "true" : "false");
+        else os << value;
+        return os.str();
+      },
+      field.member);
+}
 
 void ModelConfig::validate() const {
   FORGE_CHECK(n_layer >= 1, "model.n_layer must be >= 1, got " << n_layer);

@@ -8,12 +8,11 @@
 namespace forge::recipes {
 namespace {
 
-ModelConfig family_defaults(const std::string& family, bool tied) {
-  ModelConfig m;
+// nn's defaults for everything but the sizes, which have no family default.
+ModelSection family_defaults(nn::Family family, bool tied) {
+  ModelSection m;
   m.family = family;
-  m.rope_theta = 10000.0;
-  m.norm_eps = 1e-5;
-  m.dropout = 0.0;
+  m.n_layer = m.n_head = m.n_kv_head = m.n_embd = m.vocab_size = m.block_size = m.ffn_hidden = 0;
   m.tie_embeddings = tied;
   return m;
 }
@@ -21,32 +20,24 @@ ModelConfig family_defaults(const std::string& family, bool tied) {
 const std::vector<ModelFamily>& families() {
   static const std::vector<ModelFamily> table = {
       // GPT-2: learned positions, LayerNorm, GELU MLP, LM head tied to wte.
-      {"gpt2", /*gqa*/ false, /*tied*/ true, /*rope*/ false, family_defaults("gpt2", true)},
+      {"gpt2", /*gqa*/ false, /*tied*/ true, /*rope*/ false, family_defaults(nn::Family::gpt2, true)},
       // Llama: RoPE, RMSNorm, SwiGLU, untied head.
-      {"llama", /*gqa*/ true, /*tied*/ false, /*rope*/ true, family_defaults("llama", false)},
+      {"llama", /*gqa*/ true, /*tied*/ false, /*rope*/ true, family_defaults(nn::Family::llama, false)},
   };
   return table;
 }
 
 // nn's preset (the one table) as a fully resolved recipe model section.
-ModelConfig from_nn(const std::string& name, const nn::ModelConfig& c) {
-  ModelConfig m = family_defaults(nn::family_name(c.family), c.tie_embeddings);
+ModelSection from_nn(const std::string& name, const nn::ModelConfig& c) {
+  ModelSection m;
+  static_cast<nn::ModelConfig&>(m) = c.resolved();
   m.preset = name;
-  m.n_layer = static_cast<int>(c.n_layer);
-  m.n_head = static_cast<int>(c.n_head);
-  m.n_kv_head = static_cast<int>(c.kv_heads());
-  m.n_embd = static_cast<int>(c.n_embd);
-  m.vocab_size = static_cast<int>(c.vocab_size);
-  m.block_size = static_cast<int>(c.block_size);
-  m.ffn_hidden = static_cast<int>(c.ffn_dim());
-  m.rope_theta = c.rope_theta;
-  m.norm_eps = c.norm_eps;
   return m;
 }
 
-const std::map<std::string, ModelConfig>& presets() {
-  static const std::map<std::string, ModelConfig> table = [] {
-    std::map<std::string, ModelConfig> t;
+const std::map<std::string, ModelSection>& presets() {
+  static const std::map<std::string, ModelSection> table = [] {
+    std::map<std::string, ModelSection> t;
     for (const std::string& name : nn::preset_names()) t.emplace(name, from_nn(name, nn::preset(name)));
     return t;
   }();
@@ -67,7 +58,7 @@ std::vector<std::string> model_family_names() {
   return names;
 }
 
-const ModelConfig* find_model_preset(const std::string& name) {
+const ModelSection* find_model_preset(const std::string& name) {
   auto it = presets().find(name);
   return it == presets().end() ? nullptr : &it->second;
 }

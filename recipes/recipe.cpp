@@ -148,19 +148,20 @@ Where where_of(const Sources& sources, const std::string& path, const std::strin
 
 // Fills unset model keys from the preset or the family defaults.
 void resolve_model(Recipe& r, Sources& sources, const std::string& origin) {
-  ModelConfig base;
+  ModelSection base;
   std::string note;
+  const std::string family = nn::family_name(r.model.family);
   if (!r.model.preset.empty()) {
-    const ModelConfig* preset = find_model_preset(r.model.preset);
+    const ModelSection* preset = find_model_preset(r.model.preset);
     if (sources.count("model.family") && r.model.family != preset->family)
       fail(sources.at("model.family"), "model.family",
-           "'" + r.model.family + "' contradicts model.preset '" + r.model.preset + "' (a " +
-               preset->family + " model)");
+           "'" + family + "' contradicts model.preset '" + r.model.preset + "' (a " +
+               nn::family_name(preset->family) + " model)");
     base = *preset;
     note = "from model.preset '" + r.model.preset + "'";
-  } else if (!r.model.family.empty()) {
-    base = find_model_family(r.model.family)->defaults;
-    note = "default for model.family '" + r.model.family + "'";
+  } else if (sources.count("model.family")) {
+    base = find_model_family(family)->defaults;
+    note = "default for model.family '" + family + "'";
   } else {
     fail(Where::in(origin), "model",
          "set model.preset (one of " + detail::join(model_preset_names()) + ") or model.family (one of " +
@@ -177,7 +178,7 @@ void resolve_model(Recipe& r, Sources& sources, const std::string& origin) {
 
 // Derived defaults: values left at 0 / "" that follow from other keys.
 void resolve_derived(Recipe& r, const std::string& origin) {
-  const ModelFamily& family = *find_model_family(r.model.family);
+  const ModelFamily& family = *find_model_family(nn::family_name(r.model.family));
   if (r.model.n_kv_head == 0) r.model.n_kv_head = r.model.n_head;
   if (r.model.ffn_hidden == 0 && r.model.n_embd > 0) r.model.ffn_hidden = default_ffn_hidden(family, r.model.n_embd);
   if (r.data.seq_len == 0) r.data.seq_len = r.model.block_size;
@@ -191,9 +192,10 @@ void validate(const Recipe& r, const Sources& sources, const std::string& origin
   auto check = [&](bool ok, const std::string& path, const std::string& message) {
     if (!ok) fail(at(path), path, message);
   };
-  const ModelConfig& m = r.model;
-  const ModelFamily& family = *find_model_family(m.family);
-  const std::pair<const char*, int> required[] = {{"model.n_layer", m.n_layer},       {"model.n_head", m.n_head},
+  const ModelSection& m = r.model;
+  const std::string family_name = nn::family_name(m.family);
+  const ModelFamily& family = *find_model_family(family_name);
+  const std::pair<const char*, int64_t> required[] = {{"model.n_layer", m.n_layer},       {"model.n_head", m.n_head},
                                                   {"model.n_embd", m.n_embd},         {"model.vocab_size", m.vocab_size},
                                                   {"model.block_size", m.block_size}};
   for (const auto& [path, value] : required)
@@ -203,10 +205,10 @@ void validate(const Recipe& r, const Sources& sources, const std::string& origin
   check(m.n_head % m.n_kv_head == 0, "model.n_kv_head",
         "model.n_head " + std::to_string(m.n_head) + " is not divisible by n_kv_head " + std::to_string(m.n_kv_head));
   check(family.supports_gqa || m.n_kv_head == m.n_head, "model.n_kv_head",
-        "family '" + m.family + "' has no grouped-query attention: expected n_kv_head == n_head (" +
+        "family '" + family_name + "' has no grouped-query attention: expected n_kv_head == n_head (" +
             std::to_string(m.n_head) + "), got " + std::to_string(m.n_kv_head));
   check(!family.requires_tied || m.tie_embeddings, "model.tie_embeddings",
-        "family '" + m.family + "' ties the LM head to the token embedding: expected true, got false");
+        "family '" + family_name + "' ties the LM head to the token embedding: expected true, got false");
   check(!family.uses_rope || (m.n_embd / m.n_head) % 2 == 0, "model.n_head",
         "RoPE needs an even head size, got n_embd / n_head = " + std::to_string(m.n_embd / m.n_head));
 

@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "nn/config.h"
+
 namespace forge::recipes {
 
 enum class Precision { fp32, bf16, fp16 };
@@ -30,21 +32,12 @@ struct RunConfig {
   bool operator==(const RunConfig&) const = default;
 };
 
-struct ModelConfig {
+// The model section: nn's one ModelConfig (its keys are nn's field table,
+// nn/config.h) plus the preset it started from. A loaded recipe has every field
+// resolved (n_kv_head and ffn_hidden never 0).
+struct ModelSection : nn::ModelConfig {
   std::string preset;  // "" = no preset (then `family` is required)
-  std::string family;  // a registered family name: "gpt2" | "llama"
-  int n_layer = 0;
-  int n_head = 0;
-  int n_kv_head = 0;   // 0 at load time resolves to n_head
-  int n_embd = 0;
-  int vocab_size = 0;
-  int block_size = 0;  // maximum sequence length
-  int ffn_hidden = 0;  // 0 at load time resolves by the family's rule
-  double rope_theta = 10000.0;
-  double norm_eps = 1e-5;
-  double dropout = 0.0;
-  bool tie_embeddings = true;
-  bool operator==(const ModelConfig&) const = default;
+  bool operator==(const ModelSection&) const = default;
 };
 
 struct DataConfig {
@@ -152,7 +145,7 @@ struct Recipe {
   RunConfig run;
   int64_t seed = 1337;
   Precision precision = Precision::fp32;
-  ModelConfig model;
+  ModelSection model;
   DataConfig data;
   OptimConfig optim;
   ScheduleConfig schedule;

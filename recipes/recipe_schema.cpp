@@ -5,7 +5,9 @@
 
 #include <climits>
 #include <cmath>
+#include <type_traits>
 #include <utility>
+#include <variant>
 
 #include "common/error.h"
 #include "optim/optimizer.h"
@@ -272,6 +274,50 @@ FieldSpec min_lr_field() {
   return f;
 }
 
+// model.family: a registered family name, stored as nn::Family.
+FieldSpec family_field() {
+  FieldSpec f;
+  f.path = "model.family";
+  f.read = [p = f.path](Recipe& r, const YAML::Node& n, const Where& w) {
+    r.model.family = nn::family_from_name(read_choice(n, p, w, model_family_names()));
+  };
+  f.write = [](YAML::Emitter& out, const Recipe& r) { out << nn::family_name(r.model.family); };
+  f.copy = [](Recipe& d, const Recipe& s) { d.model.family = s.model.family; };
+  return f;
+}
+
+// model.<name> for one row of nn's model field table (nn/config.h), typed and
+// ranged by the row.
+FieldSpec model_field(const nn::ModelField& field) {
+  FieldSpec f;
+  f.path = "model." + field.name;
+  const nn::FieldRange range = field.range;
+  std::visit(
+      [&](auto member) {
+        using T = std::decay_t<decltype(std::declval<nn::ModelConfig&>().*member)>;
+        const std::string path = f.path;
+        if constexpr (std::is_same_v<T, bool>) {
+          f.read = [=](Recipe& r, const YAML::Node& n, const Where& w) { r.model.*member = read_bool(n, path, w); };
+          f.write = [=](YAML::Emitter& out, const Recipe& r) { out << (r.model.*member ? "true" : "false"); };
+        } else if constexpr (std::is_same_v<T, double>) {
+          const Interval iv{range.lo, range.hi, range.lo_open, range.hi_open};
+          f.read = [=](Recipe& r, const YAML::Node& n, const Where& w) {
+            r.model.*member = read_double_in(n, path, w, iv);
+          };
+          f.write = [=](YAML::Emitter& out, const Recipe& r) { out << format_double(r.model.*member); };
+        } else {
+          const auto lo = static_cast<int64_t>(range.lo), hi = static_cast<int64_t>(range.hi);
+          f.read = [=](Recipe& r, const YAML::Node& n, const Where& w) {
+            r.model.*member = read_int_in(n, path, w, lo, hi);
+          };
+          f.write = [=](YAML::Emitter& out, const Recipe& r) { out << std::to_string(r.model.*member); };
+        }
+        f.copy = [=](Recipe& d, const Recipe& s) { d.model.*member = s.model.*member; };
+      },
+      field.member);
+  return f;
+}
+
 #define FORGE_REF(T, member) [](Recipe& r) -> T& { return r.member; }
 
 std::vector<FieldSpec> build_fields() {
@@ -282,18 +328,8 @@ std::vector<FieldSpec> build_fields() {
   t.push_back(enum_field<Precision>("precision", FORGE_REF(Precision, precision), &kPrecisions));
 
   t.push_back(choice_field("model.preset", FORGE_REF(std::string, model.preset), model_preset_names, true));
-  t.push_back(choice_field("model.family", FORGE_REF(std::string, model.family), model_family_names, false));
-  t.push_back(int_field("model.n_layer", FORGE_REF(int, model.n_layer), 1));
-  t.push_back(int_field("model.n_head", FORGE_REF(int, model.n_head), 1));
-  t.push_back(int_field("model.n_kv_head", FORGE_REF(int, model.n_kv_head), 0));
-  t.push_back(int_field("model.n_embd", FORGE_REF(int, model.n_embd), 1));
-  t.push_back(int_field("model.vocab_size", FORGE_REF(int, model.vocab_size), 1));
-  t.push_back(int_field("model.block_size", FORGE_REF(int, model.block_size), 1));
-  t.push_back(int_field("model.ffn_hidden", FORGE_REF(int, model.ffn_hidden), 0));
-  t.push_back(double_field("model.rope_theta", FORGE_REF(double, model.rope_theta), kPositive));
-  t.push_back(double_field("model.norm_eps", FORGE_REF(double, model.norm_eps), kPositive));
-  t.push_back(double_field("model.dropout", FORGE_REF(double, model.dropout), kUnitOpen));
-  t.push_back(bool_field("model.tie_embeddings", FORGE_REF(bool, model.tie_embeddings)));
+  t.push_back(family_field());
+  for (const nn::ModelField& field : nn::model_fields()) t.push_back(model_field(field));  // nn's one field table
 
   t.push_back(string_field("data.train", FORGE_REF(std::string, data.train)));
   t.push_back(string_field("data.val", FORGE_REF(std::string, data.val)));

@@ -9,19 +9,7 @@
 namespace forge::recipes {
 
 nn::ModelConfig model_config_of(const Recipe& r) {
-  nn::ModelConfig c;
-  c.family = nn::family_from_name(r.model.family);
-  c.n_layer = r.model.n_layer;
-  c.n_head = r.model.n_head;
-  c.n_kv_head = r.model.n_kv_head;
-  c.n_embd = r.model.n_embd;
-  c.vocab_size = r.model.vocab_size;
-  c.block_size = r.model.block_size;
-  c.ffn_hidden = r.model.ffn_hidden;
-  c.rope_theta = r.model.rope_theta;
-  c.norm_eps = r.model.norm_eps;
-  c.dropout = r.model.dropout;
-  c.tie_embeddings = r.model.tie_embeddings;
+  const nn::ModelConfig c = r.model;  // the model section is nn's ModelConfig plus its preset name
   c.validate();
   return c;
 }

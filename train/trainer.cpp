@@ -59,8 +59,8 @@ TrainingState start_state(TrainContext& s) {
     const InitFromReport report = apply_weights(*s.model, weights, r.init_from.strict, r.init_from.path);
     if (s.writer()) {
       if (added > 0)
-        std::printf("init_from: vocabulary extended by %lld rows (mean embedding) to model.vocab_size %d\n",
-                    static_cast<long long>(added), r.model.vocab_size);
+        std::printf("init_from: vocabulary extended by %lld rows (mean embedding) to model.vocab_size %lld\n",
+                    static_cast<long long>(added), static_cast<long long>(r.model.vocab_size));
       std::printf("init_from: %zu tensors from '%s'\n", report.loaded.size(), r.init_from.path.c_str());
       for (const std::string& skipped : report.skipped) std::printf("init_from: skipped %s\n", skipped.c_str());
     }

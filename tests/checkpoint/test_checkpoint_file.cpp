@@ -409,6 +409,35 @@ TEST(CheckpointFile, MetricsTrimmedToResumeStep) {
   EXPECT_EQ(drop_metrics_after(run.string(), 0), 4);  // a fresh start keeps nothing
 }
 
+// /config is nn's model field table: every field round-trips (resolved), and a
+// field a file lacks (written before the field existed) reads as its default.
+TEST(CheckpointFile, ConfigAttributesAreTheModelFieldTable) {
+  const fs::path dir = temp_dir("config_table");
+  CheckpointContents c;
+  c.model_config = nn::preset("llama-test");
+  c.model_config.n_kv_head = 0;
+  c.model_config.ffn_hidden = 0;
+  c.model_config.rope_theta = 500000.0;
+  c.model_config.norm_eps = 1e-6;
+  c.model_config.dropout = 0.125;
+  c.model_config.tie_embeddings = true;
+  c.model = nn::TransformerLM(c.model_config, 1).named_parameters();
+  const std::string path = (dir / "step_1.h5").string();
+  save_checkpoint(path, c);
+  EXPECT_EQ(load_checkpoint(path, false).model_config, c.model_config.resolved());
+
+  hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  ASSERT_GE(f, 0);
+  hid_t g = H5Gopen2(f, "/config", H5P_DEFAULT);
+  for (const nn::ModelField& field : nn::model_fields()) EXPECT_GT(H5Aexists(g, field.name.c_str()), 0) << field.name;
+  EXPECT_GE(H5Adelete(g, "dropout"), 0);
+  H5Gclose(g);
+  H5Fclose(f);
+  nn::ModelConfig expected = c.model_config.resolved();
+  expected.dropout = nn::ModelConfig{}.dropout;
+  EXPECT_EQ(load_checkpoint(path, false).model_config, expected);
+}
+
 TEST(CheckpointFile, ModelConfigDifferencesNameEachField) {
   nn::ModelConfig a = nn::preset("gpt2-test"), b = a;
   EXPECT_TRUE(model_config_differences(a, b).empty());
@@ -418,6 +447,11 @@ TEST(CheckpointFile, ModelConfigDifferencesNameEachField) {
   ASSERT_EQ(d.size(), 2u);
   EXPECT_EQ(d[0], "model.n_embd: 32 vs 64");
   EXPECT_EQ(d[1], "model.vocab_size: 64 vs 100");
+  b = a;
+  b.family = nn::Family::llama;
+  b.n_kv_head = 0;  // resolved: n_head either way, so no difference
+  b.dropout = 0.5;
+  EXPECT_EQ(model_config_differences(a, b), (std::vector<std::string>{"model.family: gpt2 vs llama", "model.dropout: 0 vs 0.5"}));
 }
 
 }  // namespace

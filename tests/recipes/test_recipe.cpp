@@ -41,7 +41,7 @@ TEST(Recipe, DefaultsAndPresetExpansion) {
   EXPECT_EQ(r.precision, Precision::fp32);
   // model.preset gpt2-test, fully expanded
   EXPECT_EQ(r.model.preset, "gpt2-test");
-  EXPECT_EQ(r.model.family, "gpt2");
+  EXPECT_EQ(r.model.family, nn::Family::gpt2);
   EXPECT_EQ(r.model.n_layer, 2);
   EXPECT_EQ(r.model.n_head, 2);
   EXPECT_EQ(r.model.n_kv_head, 2);
@@ -135,7 +135,7 @@ TEST(Recipe, ShippedRecipesLoadAndRoundTrip) {
   EXPECT_GE(count, 3);
   const Recipe q = load_recipe(kRepo + "/recipes/quickstart.yaml");
   EXPECT_EQ(q.run.dir, "runs/quickstart");
-  EXPECT_EQ(q.model.family, "gpt2");
+  EXPECT_EQ(q.model.family, nn::Family::gpt2);
   EXPECT_EQ(q.resume.mode, ResumeMode::automatic);
   const Recipe g = load_recipe(kRepo + "/recipes/pretrain_gpt2_124m.yaml");
   EXPECT_EQ(g.precision, Precision::bf16);
@@ -143,7 +143,7 @@ TEST(Recipe, ShippedRecipesLoadAndRoundTrip) {
   EXPECT_EQ(g.tokens_per_step(8), 524288);
   EXPECT_EQ(g.parallel.zero, 1);
   const Recipe l = load_recipe(kRepo + "/recipes/pretrain_llama_tiny.yaml");
-  EXPECT_EQ(l.model.family, "llama");
+  EXPECT_EQ(l.model.family, nn::Family::llama);
   EXPECT_EQ(l.schedule.name, "wsd");
   EXPECT_EQ(l.model.n_kv_head, 4);
 }
@@ -196,6 +196,22 @@ TEST(Recipe, OutOfRangeValues) {
   EXPECT_HAS(parse_error(m + "parallel: {dp: 0}\n"), "parallel.dp: expected an integer >= 1 or 'auto', got '0'");
   EXPECT_HAS(parse_error(m + "schedule: {min_lr_ratio: 1.5}\n"), "schedule.min_lr_ratio: expected a number in [0, 1], got 1.5");
   EXPECT_HAS(parse_error(m + "seed: -3\n"), "seed: expected an integer >= 0, got -3");
+}
+
+// The model section's keys are nn's model field table (plus preset and family).
+TEST(Recipe, ModelKeysAreTheModelFieldTable) {
+  std::vector<std::string> model_keys;
+  for (const std::string& key : recipe_keys())
+    if (key.rfind("model.", 0) == 0) model_keys.push_back(key);
+  std::vector<std::string> expected = {"model.preset", "model.family"};
+  for (const nn::ModelField& f : nn::model_fields()) expected.push_back("model." + f.name);
+  EXPECT_EQ(model_keys, expected);
+  // The section is the trainer's config as is.
+  const Recipe r = parse_recipe(kMinimal, "t.yaml", {"model.dropout=0.25"});
+  const nn::ModelConfig& config = r.model;
+  nn::ModelConfig want = nn::preset(r.model.preset).resolved();
+  want.dropout = 0.25;
+  EXPECT_EQ(config, want);
 }
 
 TEST(Recipe, BadEnumsListChoicesAndSuggest) {
@@ -282,7 +298,7 @@ TEST(Recipe, OverridesAreTypedAndLocated) {
   EXPECT_EQ(r.run.name, "t");
   EXPECT_EQ(r.data.val, "");
   // A preset override switches the whole base model.
-  EXPECT_EQ(parse_recipe(kMinimal, "t.yaml", {"model.preset=llama-test"}).model.family, "llama");
+  EXPECT_EQ(parse_recipe(kMinimal, "t.yaml", {"model.preset=llama-test"}).model.family, nn::Family::llama);
   EXPECT_EQ(parse_recipe(kMinimal, "t.yaml", {"resume=auto"}).resume.mode, ResumeMode::automatic);
 }
 
