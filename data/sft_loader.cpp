@@ -5,7 +5,6 @@
 
 #include "common/error.h"
 #include "common/philox.h"
-#include "data/token_shards.h"
 
 namespace forge::data {
 
@@ -14,37 +13,32 @@ SftLoader::SftLoader(const std::string& spec, const SftLoaderOptions& o) : o_(o)
                   o.dp_rank < o.dp_size,
               "SFT loader: invalid batch_size " << o.batch_size << ", seq_len " << o.seq_len << ", grad_accum "
                                                 << o.grad_accum << ", dp " << o.dp_rank << "/" << o.dp_size);
-  std::string fingerprint;
-  for (const std::string& path : list_shards(spec)) {
-    TokenShard s = read_shard(path);
-    FORGE_CHECK(!s.loss_mask.empty(), "shard '" << path << "' has no /loss_mask: SFT data comes from `forge prepare --sft`");
-    check_same_tokenizer(s, path, vocab_size_, fingerprint);
-    const int64_t base = static_cast<int64_t>(tokens_.size()), n = static_cast<int64_t>(s.tokens.size());
-    for (size_t d = 0; d < s.doc_offsets.size(); ++d) {
-      const int64_t begin = s.doc_offsets[d], end = d + 1 < s.doc_offsets.size() ? s.doc_offsets[d + 1] : n;
-      FORGE_CHECK(begin >= 0 && begin <= end && end <= n,
-                  "shard '" << path << "': /doc_offsets[" << d << "] = " << begin << " is out of order or past the "
-                            << n << " tokens");
+  shards_ = std::make_unique<ShardSet>(spec);
+  for (size_t i = 0; i < shards_->num_shards(); ++i) {
+    FORGE_CHECK(shards_->shard_has_loss_mask(i),
+                "shard '" << shards_->path(i) << "' has no /loss_mask: SFT data comes from `forge prepare --sft`");
+    const std::vector<int64_t> offsets = shards_->doc_offsets(i);
+    const int64_t base = shards_->shard_begin(i), n = shards_->shard_tokens(i);
+    for (size_t d = 0; d < offsets.size(); ++d) {
+      const int64_t begin = offsets[d], end = d + 1 < offsets.size() ? offsets[d + 1] : n;
       if (end == begin) continue;
       const int64_t length = std::min(end - begin, o.seq_len);
       truncated_ += length < end - begin;
       conversations_.push_back({base + begin, length});
     }
-    tokens_.insert(tokens_.end(), s.tokens.begin(), s.tokens.end());
-    mask_.insert(mask_.end(), s.loss_mask.begin(), s.loss_mask.end());
   }
   FORGE_CHECK(!conversations_.empty(), "SFT data at '" << spec << "' holds no conversation");
+  int64_t used = 0;
   for (int64_t c = 0; c < num_conversations(); ++c) {
-    if (o.packing && !rows_.empty()) {
-      int64_t used = 0;
-      for (int64_t k : rows_.back()) used += conversations_[k].length;
-      if (used + conversations_[c].length <= o.seq_len) {
-        rows_.back().push_back(c);
-        continue;
-      }
+    const int64_t length = conversations_[static_cast<size_t>(c)].length;
+    if (o.packing && !row_first_.empty() && used + length <= o.seq_len) {
+      used += length;
+      continue;
     }
-    rows_.push_back({c});
+    row_first_.push_back(c);
+    used = length;
   }
+  row_first_.push_back(num_conversations());
 }
 
 int64_t SftLoader::row_of(int64_t g) const {
@@ -77,24 +71,28 @@ Batch SftLoader::batch(int64_t step, int64_t micro_step) const {
   int64_t* in = b.inputs.data<int64_t>();
   int64_t* tg = b.targets.data<int64_t>();
   const int64_t base = step * (B * o_.grad_accum * o_.dp_size) + micro_step * (B * o_.dp_size) + o_.dp_rank * B;
+  std::vector<uint32_t> tokens(static_cast<size_t>(T));
+  std::vector<uint8_t> mask(static_cast<size_t>(T));
   for (int64_t r = 0; r < B; ++r) {
-    const std::vector<int64_t>& row = rows_[static_cast<size_t>(row_of(base + r))];
+    const int64_t row = row_of(base + r);
+    const int64_t first = row_first_[static_cast<size_t>(row)], count = row_first_[static_cast<size_t>(row) + 1] - first;
     int64_t slot = r * T;
-    for (size_t k = 0; k < row.size(); ++k) {
-      const Span c = conversations_[static_cast<size_t>(row[k])];
+    for (int64_t k = 0; k < count; ++k) {
+      const Span c = conversations_[static_cast<size_t>(first + k)];
+      shards_->read(c.begin, c.length, tokens.data(), mask.data());
       for (int64_t j = 0; j < c.length; ++j, ++slot) {
-        in[slot] = tokens_[c.begin + j];
-        if (j + 1 < c.length && mask_[c.begin + j + 1]) tg[slot] = tokens_[c.begin + j + 1];
+        in[slot] = tokens[j];
+        if (j + 1 < c.length && mask[j + 1]) tg[slot] = tokens[j + 1];
         if (pos) {
           pos[slot] = j;
-          doc[slot] = static_cast<int64_t>(k);
+          doc[slot] = k;
         }
       }
     }
     if (pos)  // padding: its own document after the last conversation, positions from 0
       for (int64_t j = 0; slot < (r + 1) * T; ++j, ++slot) {
         pos[slot] = j;
-        doc[slot] = static_cast<int64_t>(row.size());
+        doc[slot] = count;
       }
   }
   return b;

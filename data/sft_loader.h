@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -38,28 +39,31 @@ struct SftLoaderOptions {
 
 class SftLoader : public BatchSource {
  public:
-  // Loads every shard matching `spec` (data/token_shards.h); each must hold a
-  // /loss_mask and come from the same tokenizer.
+  // Indexes the conversations of every shard matching `spec` (their
+  // /doc_offsets; tokens and masks are read in place per batch, data/shard_set.h);
+  // each shard must hold a /loss_mask and come from the same tokenizer.
   SftLoader(const std::string& spec, const SftLoaderOptions& options);
 
   Batch batch(int64_t step, int64_t micro_step) const override;
-  int64_t num_windows() const override { return static_cast<int64_t>(rows_.size()); }
-  int64_t vocab_size() const override { return vocab_size_; }
+  int64_t num_windows() const override { return static_cast<int64_t>(row_first_.size()) - 1; }
+  int64_t vocab_size() const override { return shards_->vocab_size(); }
+  const std::string& tokenizer_fingerprint() const override { return shards_->tokenizer_fingerprint(); }
+  const std::string& first_shard() const override { return shards_->path(0); }
   int64_t num_conversations() const { return static_cast<int64_t>(conversations_.size()); }
   int64_t num_truncated() const { return truncated_; }  // conversations cut to seq_len tokens
 
  private:
   struct Span {
-    int64_t begin, length;  // into tokens_ / mask_
+    int64_t begin, length;  // into the shards' concatenated tokens
   };
   int64_t row_of(int64_t global_row) const;
 
   SftLoaderOptions o_;
-  std::vector<uint32_t> tokens_;
-  std::vector<uint8_t> mask_;
+  std::unique_ptr<ShardSet> shards_;
   std::vector<Span> conversations_;
-  std::vector<std::vector<int64_t>> rows_;  // conversation indices of each row
-  int64_t vocab_size_ = 0, truncated_ = 0;
+  // Row r holds conversations [row_first_[r], row_first_[r + 1]) (packing keeps data order).
+  std::vector<int64_t> row_first_;
+  int64_t truncated_ = 0;
   mutable int64_t perm_epoch_ = -1;  // the epoch perm_ belongs to (random order)
   mutable std::vector<int64_t> perm_;
 };

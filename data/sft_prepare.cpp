@@ -92,9 +92,9 @@ SftPrepareSummary prepare_sft(const Tokenizer& base, const std::vector<std::stri
   Tokenizer tokenizer = with_chat_tokens(base, o.chat_template);
 
   SftPrepareSummary summary;
-  ShardSplit train, val;
-  train.prefix = "train";
-  val.prefix = "val";
+  StagedOutput out("prepare --sft", o.out_dir, o.replace);
+  ShardSplit train("train", out.staging_dir(), o.out_dir, tokenizer, o.shard_tokens);
+  ShardSplit val("val", out.staging_dir(), o.out_dir, tokenizer, o.shard_tokens);
   int64_t index = 0;
   auto read_all = [&](const std::vector<std::string>& files, bool held_out) {
     for (const std::string& path : files) {
@@ -104,7 +104,7 @@ SftPrepareSummary prepare_sft(const Tokenizer& base, const std::vector<std::stri
         const ChatTokens c = render_conversation(tokenizer, o.chat_template, conversation, o.train_on_prompt);
         auto r = philox4x32(static_cast<uint64_t>(index++), o.seed ^ 0x5f7u);
         ShardSplit& s = held_out || uniform_from_bits(r[0]) < o.val_fraction ? val : train;
-        s.add(c.ids, c.loss_mask, o.shard_tokens);
+        s.add(c.ids, c.loss_mask);
         summary.trained_tokens += std::count(c.loss_mask.begin(), c.loss_mask.end(), uint8_t{1});
       }
     }
@@ -113,20 +113,21 @@ SftPrepareSummary prepare_sft(const Tokenizer& base, const std::vector<std::stri
   read_all(o.val_inputs, true);
   train.flush();
   val.flush();
-  FORGE_CHECK(!train.done.empty(), "prepare --sft: the inputs hold no valid conversation"
-                                       << (summary.skipped.empty() ? "" : " (every line was malformed)"));
-  FORGE_CHECK(o.val_fraction == 0.0 || !val.done.empty(),
+  FORGE_CHECK(train.documents() > 0, "prepare --sft: the inputs hold no valid conversation"
+                                         << (summary.skipped.empty() ? "" : " (every line was malformed)"));
+  FORGE_CHECK(o.val_fraction == 0.0 || val.documents() > 0,
               "prepare --sft: --val-fraction " << o.val_fraction << " selected no conversation for validation (only "
-                                               << train.documents << "); raise it or add data");
+                                               << train.documents() << "); raise it or add data");
 
-  create_output_dir("prepare --sft", o.out_dir);
+  save_tokenizer(tokenizer, (fs::path(out.staging_dir()) / "tokenizer").string());
+  for (const std::string& name : write_split_manifest(out.staging_dir(), {&train, &val}, tokenizer))
+    summary.files.push_back((fs::path(o.out_dir) / name).string());
+  out.publish();
   summary.tokenizer_dir = (fs::path(o.out_dir) / "tokenizer").string();
-  save_tokenizer(tokenizer, summary.tokenizer_dir);
-  summary.files = write_splits(o.out_dir, {&train, &val}, tokenizer);
-  summary.train_conversations = train.documents;
-  summary.val_conversations = val.documents;
-  summary.train_tokens = train.tokens;
-  summary.val_tokens = val.tokens;
+  summary.train_conversations = train.documents();
+  summary.val_conversations = val.documents();
+  summary.train_tokens = train.tokens();
+  summary.val_tokens = val.tokens();
   summary.vocab_size = tokenizer.vocab_size();
   return summary;
 }

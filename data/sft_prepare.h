@@ -16,7 +16,8 @@
 // every assistant message (and its stop token), or every token with
 // train_on_prompt. Nothing is written until every input has been read and
 // rendered: a malformed line fails the whole command (unless skip_bad) and
-// leaves the output folder untouched.
+// leaves the output folder untouched. Text inside a message is plain text: a
+// message holding "<|im_start|>" cannot open a turn.
 #pragma once
 
 #include <cstdint>
@@ -49,6 +50,7 @@ struct SftPrepareOptions {
   int64_t shard_tokens = 100'000'000;
   bool skip_bad = false;
   bool train_on_prompt = false;
+  bool replace = false;  // replace a non-empty out_dir (else it is an error)
   ChatTemplate chat_template;
 };
 
@@ -63,8 +65,9 @@ struct SftPrepareSummary {
 
 // Reads `inputs` (and options.val_inputs), renders every conversation with the
 // template using `tokenizer` plus the template's special tokens, and writes
-// out_dir/tokenizer/ (that extended tokenizer), out_dir/train_NNNNNN.h5 and
-// out_dir/val_NNNNNN.h5.
+// out_dir/tokenizer/ (that extended tokenizer), out_dir/train_NNNNNN.h5,
+// out_dir/val_NNNNNN.h5 and out_dir/manifest.json, published whole like
+// `forge prepare`'s output (data/shard_split.h, StagedOutput).
 SftPrepareSummary prepare_sft(const Tokenizer& tokenizer, const std::vector<std::string>& inputs,
                               const SftPrepareOptions& options);
 

@@ -1,11 +1,20 @@
-// Train/val shard assembly shared by `forge prepare` and `forge prepare --sft`:
-// each document is appended to the split (train or val) its caller chose, a
-// split's current shard is closed once it holds shard_tokens tokens, and the
-// closed shards are written only after every input was read (write_splits),
-// so a bad input leaves no partial output.
+// Output of `forge prepare` and `forge prepare --sft`: train/val splits
+// written shard by shard into a staging folder that is published whole.
+//
+// StagedOutput: the output folder must be absent or empty (or `replace` is
+// set); everything is written into a hidden sibling folder, and publish()
+// makes it the output folder with one rename (or, replacing a non-empty
+// folder, one atomic exchange of the two, then the old one is deleted). A
+// failure before publish() removes the staging folder: the output folder is
+// untouched, never half written.
+//
+// ShardSplit: each document is appended to the split its caller chose; the
+// split's current shard is written (uint16 ids when the vocabulary fits) once
+// it holds shard_tokens tokens, so memory is one shard per split.
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -14,32 +23,58 @@
 
 namespace forge::data {
 
-// One split being filled.
-struct ShardSplit {
-  std::string prefix;  // its files are <prefix>_NNNNNN.h5
-  TokenShard shard;    // the shard being filled
-  std::vector<TokenShard> done;
-  int64_t documents = 0, tokens = 0;
+class StagedOutput {
+ public:
+  // `what` ("prepare", "prepare --sft") starts the messages.
+  StagedOutput(const std::string& what, const std::string& out_dir, bool replace);
+  ~StagedOutput();
+  StagedOutput(const StagedOutput&) = delete;
+  StagedOutput& operator=(const StagedOutput&) = delete;
 
-  // Appends one document and its loss mask (empty for pretraining shards);
-  // closes the shard once it holds shard_tokens tokens or more.
-  void add(const std::vector<int32_t>& ids, const std::vector<uint8_t>& loss_mask, int64_t shard_tokens);
-  // Closes the current shard unless it is empty.
-  void flush();
+  const std::string& staging_dir() const { return staging_; }
+  // Moves the staged folder to out_dir.
+  void publish();
+
+ private:
+  std::string what_, out_dir_, staging_;
+  bool replace_, published_ = false;
 };
 
-// The checks both commands make of their inputs and split options; `what`
-// ("prepare", "prepare --sft") starts the messages.
+class ShardSplit {
+ public:
+  // Shards are written as <dir>/<prefix>_NNNNNN.h5 (the staging folder);
+  // errors name them as <display_dir>/<prefix>_NNNNNN.h5 (the output folder).
+  ShardSplit(std::string prefix, std::string dir, std::string display_dir, const Tokenizer& tokenizer,
+             int64_t shard_tokens);
+
+  // Appends one document and its loss mask (empty for pretraining shards);
+  // writes the shard once it holds shard_tokens tokens or more.
+  void add(std::span<const int32_t> ids, std::span<const uint8_t> loss_mask);
+  // Writes the current shard unless it is empty.
+  void flush();
+
+  int64_t documents() const { return documents_; }
+  int64_t tokens() const { return tokens_; }
+  const std::vector<ManifestShard>& written() const { return written_; }
+
+ private:
+  std::string prefix_, dir_, display_dir_;
+  int64_t vocab_size_, shard_tokens_;
+  std::string fingerprint_;
+  std::vector<uint16_t> tokens16_;
+  std::vector<uint32_t> tokens32_;
+  std::vector<int64_t> doc_offsets_;
+  std::vector<uint8_t> loss_mask_;
+  int64_t documents_ = 0, tokens_ = 0;
+  std::vector<ManifestShard> written_;
+};
+
+// The checks both commands make of their inputs and split options.
 void check_prepare_options(const std::string& what, const std::vector<std::string>& inputs, double val_fraction,
                            int64_t shard_tokens);
 
-// Creates `dir` (and its parents), or throws "<what>: cannot create output directory".
-void create_output_dir(const std::string& what, const std::string& dir);
-
-// Writes every closed shard of `splits` to out_dir/<prefix>_NNNNNN.h5, stamped
-// with the tokenizer's vocabulary size and fingerprint; returns the paths in
-// the order written.
-std::vector<std::string> write_splits(const std::string& out_dir, const std::vector<ShardSplit*>& splits,
-                                      const Tokenizer& tokenizer);
+// Writes dir/manifest.json for the splits' shards; returns their paths in order.
+std::vector<std::string> write_split_manifest(const std::string& dir, const std::vector<const ShardSplit*>& splits,
+                                              const Tokenizer& tokenizer);
 
 }  // namespace forge::data

@@ -72,6 +72,8 @@ void BpeTrainer::add_text(std::string_view text) {
 void BpeTrainer::add_file(const std::filesystem::path& path) { add_text(read_text_file(path)); }
 
 Tokenizer BpeTrainer::train() const {
+  FORGE_CHECK(!word_counts_.empty(), "tokenizer train: the input holds no text (not one word to learn from); the "
+                                     "tokenizer would be the 256 bytes and the special tokens only");
   // Base vocabulary: the 256 bytes in GPT-2's order.
   std::vector<std::string> tokens;
   std::unordered_map<std::string, int32_t> token_ids;

@@ -38,7 +38,8 @@ class BpeTrainer {
   // Reads a whole file and adds it; throws forge::Error naming the file.
   void add_file(const std::filesystem::path& path);
   // Learns merges until the vocabulary has options.vocab_size tokens or no
-  // pair is frequent enough (then the vocabulary is smaller).
+  // pair is frequent enough (then the vocabulary is smaller). Input without a
+  // single word (empty files) is a forge::Error.
   Tokenizer train() const;
 
   size_t distinct_words() const { return word_counts_.size(); }

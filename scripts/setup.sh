@@ -10,7 +10,8 @@ packages=(
   libhdf5-dev                     # checkpoints and token shards
   libyaml-cpp-dev                 # recipes
   nlohmann-json3-dev              # tokenizer files (vocab.json, tokenizer.json)
-  zlib1g-dev                      # deflate for the PNG charts of `forge plot`
+  zlib1g-dev                      # deflate for the PNG charts of `forge plot`; .gz inputs of `forge prepare`
+  libzstd-dev                     # .zst inputs of `forge prepare`
   libgtest-dev googletest         # unit tests
   clang libclang-rt-14-dev libomp-14-dev  # sanitizer build + libFuzzer targets (docs/testing.md)
   python3 python3-numpy python3-torch  # golden values and side-by-side benchmarks

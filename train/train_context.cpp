@@ -1,6 +1,7 @@
 // Building a TrainContext from a recipe (see train_context.h).
 #include "train/train_context.h"
 
+#include "data/tokenizer_files.h"
 #include "nn/model_family.h"
 #include "optim/grad_norm.h"
 #include "train/memory_estimate.h"
@@ -151,6 +152,12 @@ std::unique_ptr<TrainContext> make_train_context(Recipe recipe, std::shared_ptr<
               "data.train was tokenized with a vocabulary of " << s.train_data->vocab_size()
                                                                << " tokens, larger than model.vocab_size " << s.config.vocab_size);
   if (!r.data.val.empty()) s.val_data = make_batch_source(r, /*val=*/true);
+  // Shards of another tokenizer would train without an error and mean nothing.
+  if (s.val_data) data::check_same_tokenizer(*s.train_data, "data.train", *s.val_data, "data.val");
+  if (!r.data.tokenizer.empty()) {
+    const data::Tokenizer tokenizer = data::load_tokenizer(r.data.tokenizer);
+    data::check_made_with(*s.train_data, "data.train", tokenizer.vocab_size(), tokenizer.fingerprint(), r.data.tokenizer);
+  }
   if (!r.data.tokenizer.empty() && !s.partitioned) {  // samples need the whole model on one rank
     const data::BatchSource& first = s.val_data ? *s.val_data : *s.train_data;  // batch() is pure: no state moves
     s.sampler = std::make_unique<TrainingSampler>(r, s.config, first.batch(0, 0).inputs.data<int64_t>()[0]);

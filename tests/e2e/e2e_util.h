@@ -13,6 +13,7 @@
 
 #include "common/philox.h"
 #include "data/token_shards.h"
+#include "data/tokenizer.h"
 
 namespace forge::e2e {
 
@@ -55,12 +56,16 @@ inline std::filesystem::path fresh_dir(const std::string& tag) {
 
 // Writes dir/train_000000.h5 and dir/val_000000.h5 with `tokens` pseudo-random
 // ids (a learnable pattern: mostly counting mod vocab, with noise) each.
-inline void write_tiny_shards(const std::filesystem::path& dir, int64_t vocab_size, int64_t tokens = 20000) {
+// `made_with`: stamp them as made by that tokenizer (its vocabulary size and
+// fingerprint), as a recipe naming it in data.tokenizer requires.
+inline void write_tiny_shards(const std::filesystem::path& dir, int64_t vocab_size, int64_t tokens = 20000,
+                              const data::Tokenizer* made_with = nullptr) {
   std::filesystem::create_directories(dir);
+  if (made_with != nullptr) vocab_size = made_with->vocab_size();
   for (const char* split : {"train", "val"}) {
     data::TokenShard shard;
     shard.vocab_size = vocab_size;
-    shard.tokenizer_fingerprint = "e2e";
+    shard.tokenizer_fingerprint = made_with ? data::fingerprint_string(made_with->fingerprint()) : "e2e";
     shard.doc_offsets = {0};
     Generator gen(split[0] == 't' ? 11 : 12);
     uint32_t t = 0;

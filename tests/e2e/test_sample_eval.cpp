@@ -212,7 +212,8 @@ TEST(EvalCommand, BadInputIsAClearError) {
 // validation batches cover every window (250 windows, batch 2, 125 eval steps).
 TEST(TrainThenSampleAndEval, OnTheRunsCheckpoints) {
   const Fixture f = make_fixture("train_then_sample");
-  e2e::write_tiny_shards(f.dir / "shards", 300, 4001);
+  const data::Tokenizer made_with = data::load_tokenizer(f.tokenizer_dir);
+  e2e::write_tiny_shards(f.dir / "shards", 300, 4001, &made_with);
   const std::string recipe = (f.dir / "tiny.yaml").string();
   std::ofstream(recipe) << "model: {preset: gpt2-test, vocab_size: 304}\n"
                         << "data: {train: '" << (f.dir / "shards" / "train_*.h5").string() << "', val: '"

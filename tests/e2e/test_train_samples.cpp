@@ -16,7 +16,8 @@ namespace {
 // A tiny training recipe over write_tiny_shards data, tokenizer given or not.
 std::string write_train_recipe(const std::filesystem::path& dir, const std::string& tokenizer_dir,
                                const std::string& name, bool tokenizer) {
-  e2e::write_tiny_shards(dir / "shards", 300, 4000);
+  const data::Tokenizer made_with = data::load_tokenizer(tokenizer_dir);
+  e2e::write_tiny_shards(dir / "shards", 300, 4000, &made_with);
   const std::string path = (dir / (name + ".yaml")).string();
   std::ofstream(path) << "model: {preset: gpt2-test, vocab_size: 304}\n"
                       << "data: {train: '" << (dir / "shards" / "train_*.h5").string() << "', val: '"
