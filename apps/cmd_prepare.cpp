@@ -1,4 +1,5 @@
 // `forge prepare`: tokenizes text/JSONL into HDF5 token shards.
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -15,14 +16,27 @@ namespace {
 
 const char* kUsage =
     "usage: forge prepare --tokenizer PATH --out DIR [--val-fraction F] [--separator LINE]\n"
-    "                     [--shard-tokens N] [--seed S] INPUT...\n\n"
-    "Tokenizes documents into HDF5 shards DIR/train_*.h5 and DIR/val_*.h5.\n"
-    "  INPUT.jsonl   one {\"text\": ...} document per line\n"
-    "  other files   text; one document per file, or split at lines equal to --separator\n"
-    "  --val-fraction F   share of documents held out for validation (default 0)\n"
-    "Each document is followed by <|endoftext|> when the tokenizer has it.\n\n"
+    "                     [--text-field NAME] [--shard-tokens N] [--seed S] [--threads N]\n"
+    "                     [--replace] [--quiet] INPUT...\n\n"
+    "Tokenizes documents into HDF5 shards DIR/train_*.h5 and DIR/val_*.h5 (plus\n"
+    "DIR/manifest.json), streaming: memory stays bounded whatever the input size.\n"
+    "INPUT is a file, a folder (every file inside, recursively, sorted) or a quoted\n"
+    "glob such as 'raw/*.jsonl.zst'; .gz and .zst files are decompressed on the fly.\n"
+    "  *.jsonl[.gz|.zst]  one JSON object per line; the document is its --text-field\n"
+    "                     (default \"text\")\n"
+    "  other files        text; one document per file, or split at lines equal to --separator\n"
+    "  --val-fraction F   share of documents held out for validation (default 0), chosen\n"
+    "                     by a hash of the document's index and --seed\n"
+    "  --shard-tokens N   tokens per shard (default 100000000)\n"
+    "  --threads N        tokenizing threads (default: every core); the output is the same\n"
+    "  --replace          replace a non-empty DIR (atomically); without it that is an error\n"
+    "  --quiet            no progress lines on stderr\n"
+    "Each document is followed by <|endoftext|> when the tokenizer has it; text inside a\n"
+    "document is plain text (\"<|endoftext|>\" written in it is not the special token).\n"
+    "Nothing appears in DIR unless the whole input succeeded.\n\n"
     "usage: forge prepare --sft --tokenizer PATH --out DIR [--val FILE]... [--val-fraction F]\n"
-    "                     [--skip-bad] [--train-on-prompt] [--chat-turn PATTERN] [--chat-stop TEXT] INPUT.jsonl...\n\n"
+    "                     [--skip-bad] [--train-on-prompt] [--chat-turn PATTERN] [--chat-stop TEXT]\n"
+    "                     [--replace] INPUT.jsonl...\n\n"
     "Supervised fine-tuning data: one conversation per JSONL line, either\n"
     "  {\"messages\": [{\"role\": \"system\"|\"user\"|\"assistant\", \"content\": ...}, ...]} or\n"
     "  {\"prompt\": ..., \"response\": ...}\n"
@@ -58,7 +72,9 @@ int prepare_sft(const data::Tokenizer& tokenizer, const std::vector<std::string>
   sft.val_fraction = options.val_fraction;
   sft.seed = options.seed;
   sft.shard_tokens = options.shard_tokens;
+  sft.replace = options.replace;
   FORGE_CHECK(options.separator.empty(), "--separator does not apply to --sft (one conversation per JSONL line)");
+  FORGE_CHECK(options.text_field == "text", "--text-field does not apply to --sft (chat lines have their own fields)");
   const data::SftPrepareSummary s = data::prepare_sft(tokenizer, inputs, sft);
   for (const std::string& e : s.skipped) std::fprintf(stderr, "skipped: %s\n", e.c_str());
   std::printf("prepared %lld train and %lld val conversations (%lld + %lld tokens, %lld trained on) in %zu shards "
@@ -75,13 +91,18 @@ int prepare_cmd(int argc, char** argv) {
   data::PrepareOptions options;
   data::SftPrepareOptions sft;
   bool sft_mode = false;
-  int64_t shard_tokens = options.shard_tokens, seed = static_cast<int64_t>(options.seed);
+  int64_t shard_tokens = options.shard_tokens, seed = static_cast<int64_t>(options.seed), threads = 0;
+  bool quiet = false;
   const std::vector<std::string> inputs =
       FlagParser("forge prepare")
           .text("--tokenizer", &tokenizer_path)
           .text("--out", &options.out_dir)
           .number("--val-fraction", &options.val_fraction)
           .text("--separator", &options.separator)
+          .text("--text-field", &options.text_field)
+          .integer("--threads", &threads, 1)
+          .toggle("--replace", &options.replace)
+          .toggle("--quiet", &quiet)
           .integer("--shard-tokens", &shard_tokens, 1)
           .integer("--seed", &seed, 0)
           .toggle("--sft", &sft_mode)
@@ -93,6 +114,8 @@ int prepare_cmd(int argc, char** argv) {
           .parse(argc, argv);
   options.shard_tokens = shard_tokens;
   options.seed = static_cast<uint64_t>(seed);
+  options.threads = static_cast<int>(std::min<int64_t>(threads, 1024));
+  options.progress = quiet ? nullptr : stderr;
   FORGE_CHECK(!tokenizer_path.empty() && !options.out_dir.empty() && !inputs.empty(), kUsage);
   const bool sft_flags = !sft.val_inputs.empty() || sft.skip_bad || sft.train_on_prompt ||
                          !(sft.chat_template == data::ChatTemplate{});
@@ -100,9 +123,15 @@ int prepare_cmd(int argc, char** argv) {
   data::Tokenizer tokenizer = data::load_tokenizer(tokenizer_path);
   if (sft_mode) return prepare_sft(tokenizer, inputs, options, sft);
   data::PrepareSummary s = data::prepare(tokenizer, inputs, options);
-  std::printf("prepared %lld documents: %lld train tokens, %lld val tokens in %zu shards under %s\n",
+  const std::string skipped =
+      s.empty_documents ? "; skipped " + std::to_string(s.empty_documents) + " empty documents" : "";
+  std::printf("prepared %lld documents: %lld train tokens, %lld val tokens in %zu shards under %s "
+              "(%.1f MB of input in %.1f s, %.1f MB/s)%s\n",
               static_cast<long long>(s.documents), static_cast<long long>(s.train_tokens),
-              static_cast<long long>(s.val_tokens), s.files.size(), options.out_dir.c_str());
+              static_cast<long long>(s.val_tokens), s.files.size(), options.out_dir.c_str(),
+              static_cast<double>(s.input_bytes) / 1e6, s.seconds,
+              static_cast<double>(s.input_bytes) / 1e6 / std::max(s.seconds, 1e-9),
+              skipped.c_str());
   return 0;
 }
 

@@ -65,17 +65,18 @@ int tokenizer(int argc, char** argv) {
 }
 
 const char* kTokenizeUsage =
-    "usage: forge tokenize --tokenizer PATH [--no-special] FILE\n\n"
+    "usage: forge tokenize --tokenizer PATH [--allow-special] FILE\n\n"
     "Prints the token ids of the whole FILE, space-separated, on one line. PATH is a\n"
-    "folder with vocab.json + merges.txt, or a tokenizer.json file. Special tokens\n"
-    "such as <|endoftext|> in the text map to their ids unless --no-special is given.";
+    "folder with vocab.json + merges.txt, or a tokenizer.json file. The text is plain\n"
+    "text, as `forge prepare` encodes it: \"<|endoftext|>\" written in it is its bytes.\n"
+    "  --allow-special   map special tokens written in the text to their ids";
 
 int tokenize(int argc, char** argv) {
   std::string path;
-  bool allow_special = true;
+  bool allow_special = false;
   const std::vector<std::string> files = FlagParser("forge tokenize")
                                              .text("--tokenizer", &path)
-                                             .toggle("--no-special", &allow_special, false)
+                                             .toggle("--allow-special", &allow_special)
                                              .parse(argc, argv);
   FORGE_CHECK(files.size() <= 1, "expected one input file, got '" << files[0] << "' and '" << files[1] << "'");
   FORGE_CHECK(!path.empty() && !files.empty(), "missing --tokenizer or the input file\n" << kTokenizeUsage);

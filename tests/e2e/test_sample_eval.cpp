@@ -163,7 +163,8 @@ TEST(SampleCommand, BadInputIsAClearError) {
 
 TEST(EvalCommand, PrintsLossPerplexityAndTokens) {
   const Fixture f = make_fixture("eval");
-  e2e::write_tiny_shards(f.dir / "shards", 300, 500);
+  const data::Tokenizer made_with = data::load_tokenizer(f.tokenizer_dir);
+  e2e::write_tiny_shards(f.dir / "shards", 300, 500, &made_with);
   const std::string shards = (f.dir / "shards" / "val_000000.h5").string();
   auto model = recipes::model_from_checkpoint(f.contents, "fixture");
 
@@ -185,7 +186,9 @@ TEST(EvalCommand, PrintsLossPerplexityAndTokens) {
 
 TEST(EvalCommand, BadInputIsAClearError) {
   const Fixture f = make_fixture("eval_errors");
-  e2e::write_tiny_shards(f.dir / "shards", 300, 200);
+  const data::Tokenizer made_with = data::load_tokenizer(f.tokenizer_dir);
+  e2e::write_tiny_shards(f.dir / "shards", 300, 200, &made_with);
+  e2e::write_tiny_shards(f.dir / "other", 300, 200);  // stamped with another tokenizer
   const std::string ck = "'" + f.checkpoint.string() + "'";
   const std::string data = " --data '" + (f.dir / "shards" / "val_000000.h5").string() + "'";
   struct Case {
@@ -194,6 +197,8 @@ TEST(EvalCommand, BadInputIsAClearError) {
   const std::vector<Case> cases = {
       {"'" + (f.dir / "nope.h5").string() + "'" + data, "nope.h5"},
       {ck, "missing CKPT or --data"},
+      {ck + " --data '" + (f.dir / "other" / "val_000000.h5").string() + "'",
+       "were made with a different tokenizer than '" + f.tokenizer_dir.string() + "'"},
       {ck + " --data '" + (f.dir / "none_*.h5").string() + "'", "none_"},
       {ck + data + " --seq-len 25", "--seq-len 25 exceeds the model's block_size of 24"},
       {ck + data + " --seq-len 0", "--seq-len must be >= 1"},
