@@ -96,9 +96,9 @@ ShardSet::ShardSet(const std::string& spec, bool verify) : spec_(spec), verify_(
       info.mask = listed->loss_mask;
     } else {
       h5::Handle f = h5::open_file_readonly(path);
+      tokens = static_cast<int64_t>(h5::dataset_length(f, "tokens", path));  // first: "not a shard" reads best
       same_tokenizer(h5::read_attr_int(f, "vocab_size", path), h5::read_attr_string(f, "tokenizer_fingerprint", path),
                      path);
-      tokens = static_cast<int64_t>(h5::dataset_length(f, "tokens", path));
       info.mask = h5::exists(f, "loss_mask");
     }
     any_mask_ = any_mask_ || info.mask;

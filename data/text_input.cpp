@@ -153,7 +153,7 @@ std::vector<std::string> expand_inputs(const std::vector<std::string>& inputs) {
         if (it->is_regular_file()) found.push_back(it->path().string());
       }
     } else {
-      FORGE_CHECK(fs::exists(input), "input '" << input << "' not found");
+      FORGE_CHECK(fs::is_regular_file(input), "input '" << input << "' does not exist or is not a file");
       found.push_back(input);
     }
     FORGE_CHECK(!found.empty(), "input '" << input << "' matches no file");
