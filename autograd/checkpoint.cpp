@@ -97,6 +97,7 @@ std::vector<Tensor> checkpoint(const BlockFn& fn, const std::vector<Tensor>& inp
     TensorImpl& o = outs[i].impl();
     node->output_shapes.push_back(o.shape);
     node->output_dtypes.push_back(o.dtype);
+    node->output_devices.push_back(o.storage->device());
     o.requires_grad = is_floating(o.dtype);
     o.grad_fn = node;
     o.output_nr = static_cast<int>(i);

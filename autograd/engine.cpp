@@ -98,7 +98,7 @@ std::vector<Tensor> run(const std::vector<Tensor>& roots, const std::vector<Tens
     if (!g.defined()) {
       FORGE_CHECK(roots[i].numel() == 1, "backward: an implicit gradient needs a scalar root, got shape "
                                              << shape_str(roots[i].shape()));
-      g = Tensor::ones(roots[i].shape(), roots[i].dtype());
+      g = Tensor::ones(roots[i].shape(), roots[i].dtype(), roots[i].device());
     }
     FORGE_CHECK(g.shape() == roots[i].shape(), "backward: gradient shape " << shape_str(g.shape())
                                                    << " does not match root shape " << shape_str(roots[i].shape()));
@@ -126,7 +126,7 @@ std::vector<Tensor> run(const std::vector<Tensor>& roots, const std::vector<Tens
     if (any_grad) {
       for (int k = 0; k < n->num_outputs; ++k) {
         if (!grads[k].defined() && k < static_cast<int>(n->output_shapes.size()))
-          grads[k] = Tensor::zeros(n->output_shapes[k], n->output_dtypes[k]);
+          grads[k] = Tensor::zeros(n->output_shapes[k], n->output_dtypes[k], n->output_devices[k]);
       }
       input_grads = n->apply(std::move(grads));
     } else if (state.accumulated_directly.count(n)) {
@@ -148,6 +148,11 @@ std::vector<Tensor> run(const std::vector<Tensor>& roots, const std::vector<Tens
                     "backward of " << n->name() << " returned a gradient of shape "
                                    << shape_str(input_grads[i].shape()) << " for input " << i << " of shape "
                                    << shape_str(want[e.input_nr]));
+        const auto& devices = e.fn->output_devices;
+        FORGE_CHECK(static_cast<size_t>(e.input_nr) >= devices.size() ||
+                        input_grads[i].device() == devices[e.input_nr],
+                    "backward of " << n->name() << " returned a gradient on " << input_grads[i].device().str()
+                                   << " for input " << i << " on " << devices[e.input_nr].str());
         accumulate(e, std::move(input_grads[i]));
       }
       if (--dependencies[e.fn.get()] == 0 && queued.insert(e.fn.get()).second) ready.push(e.fn.get());

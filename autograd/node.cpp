@@ -29,6 +29,9 @@ std::vector<Tensor> AccumulateGrad::apply(std::vector<Tensor>&& grads) {
     Tensor g = std::move(grads[0]);
     FORGE_CHECK(g.shape() == leaf->shape, "gradient of shape " << shape_str(g.shape())
                                                                 << " reached a leaf of shape " << shape_str(leaf->shape));
+    FORGE_CHECK(g.device() == leaf->storage->device(),
+                "a gradient on " << g.device().str() << " reached a leaf on " << leaf->storage->device().str()
+                                 << (leaf->name.empty() ? "" : " ('" + leaf->name + "')"));
     if (g.dtype() != leaf->dtype) g = g.to(leaf->dtype);
     if (leaf->grad) {
       // Accumulate in place: gradient accumulation over micro-batches allocates nothing.
@@ -60,6 +63,7 @@ Edge gradient_edge(const Tensor& t) {
     impl.grad_accumulator = std::make_shared<AccumulateGrad>(t.impl_ptr());
     impl.grad_accumulator->output_shapes = {impl.shape};  // lets the engine check gradient shapes
     impl.grad_accumulator->output_dtypes = {impl.dtype};
+    impl.grad_accumulator->output_devices = {impl.storage->device()};
   }
   return {impl.grad_accumulator, 0};
 }
@@ -83,6 +87,7 @@ void record(const char* op_name, const std::vector<Tensor>& inputs, std::vector<
     TensorImpl& o = outputs[i]->impl();
     node->output_shapes.push_back(o.shape);
     node->output_dtypes.push_back(o.dtype);
+    node->output_devices.push_back(o.storage->device());
     o.requires_grad = true;
     o.grad_fn = node;
     o.output_nr = static_cast<int>(i);

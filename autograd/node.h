@@ -41,10 +41,12 @@ class Node {
   std::vector<Edge> next_edges;  // one per forward input
   int num_outputs = 1;
   uint64_t sequence_nr;          // creation order; later nodes run first in backward
-  // Shapes and dtypes of the forward outputs: the engine passes zeros of this
-  // shape for an output that received no gradient while a sibling did.
+  // Shapes, dtypes and devices of the forward outputs: the engine passes zeros
+  // of this shape, on this device, for an output that received no gradient
+  // while a sibling did, and checks that arriving gradients match.
   std::vector<Shape> output_shapes;
   std::vector<DType> output_dtypes;
+  std::vector<Device> output_devices;
 };
 
 // A node whose backward is a function (the usual way ops record themselves).

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "autograd/ops/attention.h"
+#include "autograd/ops/device_copy.h"
 #include "autograd/ops/elementwise.h"
 #include "autograd/ops/linalg.h"
 #include "autograd/ops/nn.h"

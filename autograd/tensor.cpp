@@ -6,12 +6,11 @@
 #include <utility>
 
 #include "autograd/allocator.h"
+#include "autograd/dispatch.h"
 #include "autograd/engine.h"
 #include "autograd/node.h"
 #include "autograd/ops/elementwise.h"
 #include "common/philox.h"
-#include "kernels/cpu/copy.h"
-#include "kernels/cpu/dispatch.h"
 
 namespace forge {
 
@@ -39,12 +38,12 @@ Shape contiguous_strides(const Shape& s) {
   return st;
 }
 
-Storage::Storage(size_t nbytes, Device device) : nbytes_(nbytes), device_(device) {
-  FORGE_CHECK(device.is_cpu(), "device " << device.str() << " is not available in this build");
-  data_ = CpuAllocator::instance().allocate(nbytes == 0 ? 1 : nbytes);
+Storage::Storage(size_t nbytes, Device device)
+    : nbytes_(nbytes), device_(device), allocator_(&allocator_for(device)) {
+  data_ = allocator_->allocate(nbytes == 0 ? 1 : nbytes);
 }
 
-Storage::~Storage() { CpuAllocator::instance().deallocate(data_, nbytes_ == 0 ? 1 : nbytes_); }
+Storage::~Storage() { allocator_->deallocate(data_, nbytes_ == 0 ? 1 : nbytes_); }
 
 // ---- factories -------------------------------------------------------------
 
@@ -60,7 +59,7 @@ Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
 
 Tensor Tensor::full(const Shape& shape, double value, DType dtype, Device device) {
   Tensor t = empty(shape, dtype, device);
-  kernels::cpu::fill(t.data_ptr(), dtype, t.numel(), value);
+  op_kernels("full", t).copy.fill(t.data_ptr(), dtype, t.numel(), value);
   return t;
 }
 
@@ -75,7 +74,8 @@ Tensor from_values(const std::vector<V>& values, const Shape& shape, DType dtype
   Tensor t = Tensor::empty(shape, dtype);
   int64_t one = 1;
   int64_t n = static_cast<int64_t>(values.size());
-  kernels::cpu::copy_strided(t.data_ptr(), dtype, &one, values.data(), dtype_of<V>::value, &one, &n, 1);
+  op_kernels("from_vector", t).copy.copy_strided(t.data_ptr(), dtype, &one, values.data(), dtype_of<V>::value, &one,
+                                                  &n, 1);
   return t;
 }
 }  // namespace
@@ -92,45 +92,25 @@ Tensor Tensor::arange(int64_t n, DType dtype) {
 
 namespace {
 // A new floating tensor filled from Philox counters reserved from `gen`, two
-// elements per counter (the last counter's second value is dropped for an odd
-// count): pair(r) maps the counter's four words to the two values.
-template <typename Pair>
-Tensor philox_fill(const char* what, const Shape& shape, Generator& gen, DType dtype, Pair pair) {
+// elements per counter.
+Tensor philox_fill(const char* what, kernels::RandomKind kind, const Shape& shape, Generator& gen, DType dtype,
+                   double a, double b, Device device) {
   FORGE_CHECK(is_floating(dtype), what << " needs a floating dtype, got " << dtype_name(dtype));
-  Tensor t = Tensor::empty(shape, dtype);
+  Tensor t = Tensor::empty(shape, dtype, device);
   const int64_t n = t.numel();
   const uint64_t seed = gen.seed();
   const uint64_t first = gen.reserve(static_cast<uint64_t>((n + 1) / 2));
-  kernels::cpu::dispatch_float(dtype, [&](auto tag) {
-    using T = decltype(tag);
-    T* p = static_cast<T*>(t.data_ptr());
-#pragma omp parallel for schedule(static) if (n > 65536)
-    for (int64_t i = 0; i < (n + 1) / 2; ++i) {
-      const auto [a, b] = pair(philox4x32(first + static_cast<uint64_t>(i), seed));
-      p[2 * i] = kernels::cpu::convert<T>(a);
-      if (2 * i + 1 < n) p[2 * i + 1] = kernels::cpu::convert<T>(b);
-    }
-  });
+  op_kernels(what, t).copy.random(kind, t.data_ptr(), dtype, n, seed, first, a, b);
   return t;
 }
 }  // namespace
 
-Tensor Tensor::randn(const Shape& shape, Generator& gen, DType dtype, double mean, double std) {
-  // Each counter gives two normals (Box-Muller on 53-bit uniforms).
-  return philox_fill("randn", shape, gen, dtype, [=](const auto& r) {
-    const double u1 = uniform_double_from_bits(r[0], r[1]);
-    const double u2 = uniform_double_from_bits(r[2], r[3]);
-    const double rad = std::sqrt(-2.0 * std::log(1.0 - u1));
-    return std::pair{mean + std * rad * std::cos(6.283185307179586 * u2),
-                     mean + std * rad * std::sin(6.283185307179586 * u2)};
-  });
+Tensor Tensor::randn(const Shape& shape, Generator& gen, DType dtype, double mean, double std, Device device) {
+  return philox_fill("randn", kernels::RandomKind::normal, shape, gen, dtype, mean, std, device);
 }
 
-Tensor Tensor::uniform(const Shape& shape, Generator& gen, DType dtype, double low, double high) {
-  return philox_fill("uniform", shape, gen, dtype, [=](const auto& r) {
-    return std::pair{low + (high - low) * uniform_double_from_bits(r[0], r[1]),
-                     low + (high - low) * uniform_double_from_bits(r[2], r[3])};
-  });
+Tensor Tensor::uniform(const Shape& shape, Generator& gen, DType dtype, double low, double high, Device device) {
+  return philox_fill("uniform", kernels::RandomKind::uniform, shape, gen, dtype, low, high, device);
 }
 
 // ---- metadata ----------------------------------------------------------------
@@ -171,10 +151,13 @@ bool Tensor::shares_storage(const Tensor& other) const {
 namespace {
 template <typename V>
 std::vector<V> to_values(const Tensor& t) {
-  std::vector<V> out(static_cast<size_t>(t.numel()));
-  Shape dst_strides = contiguous_strides(t.shape());
-  kernels::cpu::copy_strided(out.data(), dtype_of<V>::value, dst_strides.data(), t.data_ptr(), t.dtype(),
-                             t.strides().data(), t.shape().data(), static_cast<int>(t.dim()));
+  // Off the CPU: one copy to host memory, then the conversion there.
+  const Tensor host = t.device().is_cpu() ? t : t.detach().to(Device::cpu());
+  std::vector<V> out(static_cast<size_t>(host.numel()));
+  Shape dst_strides = contiguous_strides(host.shape());
+  op_kernels("to_vector", host)
+      .copy.copy_strided(out.data(), dtype_of<V>::value, dst_strides.data(), host.data_ptr(), host.dtype(),
+                         host.strides().data(), host.shape().data(), static_cast<int>(host.dim()));
   return out;
 }
 }  // namespace
@@ -205,6 +188,8 @@ void Tensor::set_grad(const Tensor& g) {
   }
   FORGE_CHECK(g.shape() == shape(), "set_grad: gradient shape " << shape_str(g.shape())
                                                                 << " does not match tensor shape " << shape_str(shape()));
+  FORGE_CHECK(g.device() == device(), "set_grad: gradient on " << g.device().str() << " for a tensor on "
+                                                               << device().str());
   impl().grad = g.impl_ptr();
 }
 
@@ -213,7 +198,7 @@ void Tensor::zero_grad() {
   Tensor g(impl().grad);
   // In place, so gradients that are views into a flat buffer stay views into it.
   if (g.is_contiguous()) {
-    kernels::cpu::fill(g.data_ptr(), g.dtype(), g.numel(), 0.0);
+    op_kernels("zero_grad", g).copy.fill(g.data_ptr(), g.dtype(), g.numel(), 0.0);
   } else {
     impl().grad.reset();
   }
@@ -230,6 +215,11 @@ Tensor Tensor::detach() const {
 
 void Tensor::backward(const Tensor& grad, bool retain_graph) const {
   autograd::backward({*this}, {grad}, retain_graph);
+}
+
+void throw_device_mismatch(const char* op, const Tensor& a, const Tensor& b) {
+  FORGE_THROW(op << ": tensors on two devices: " << a.str() << " on " << a.device().str() << " and " << b.str()
+                 << " on " << b.device().str());
 }
 
 Tensor make_view(const Tensor& base, const Shape& shape, const Shape& strides, int64_t offset) {

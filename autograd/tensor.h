@@ -28,7 +28,10 @@ Shape contiguous_strides(const Shape& s);
 class Node;
 class Generator;
 
-// Raw memory owned by one allocator; freed (returned to the cache) with the last view.
+class Allocator;
+
+// Raw memory of one device, taken from that device's allocator
+// (autograd/allocator.h) and returned to it with the last view.
 class Storage {
  public:
   Storage(size_t nbytes, Device device);
@@ -43,6 +46,7 @@ class Storage {
   void* data_ = nullptr;
   size_t nbytes_ = 0;
   Device device_;
+  Allocator* allocator_;
 };
 
 using GradHook = std::function<void(const class Tensor& grad)>;
@@ -74,14 +78,16 @@ class Tensor {
   static Tensor zeros(const Shape& shape, DType dtype = DType::f32, Device device = Device::cpu());
   static Tensor ones(const Shape& shape, DType dtype = DType::f32, Device device = Device::cpu());
   static Tensor full(const Shape& shape, double value, DType dtype = DType::f32, Device device = Device::cpu());
-  // Copies values (converted to dtype) into a new contiguous tensor.
+  // Copies values (converted to dtype) into a new contiguous CPU tensor (.to(device) moves it).
   static Tensor from_vector(const std::vector<float>& values, const Shape& shape, DType dtype = DType::f32);
   static Tensor from_vector(const std::vector<double>& values, const Shape& shape, DType dtype = DType::f64);
   static Tensor from_vector(const std::vector<int64_t>& values, const Shape& shape, DType dtype = DType::i64);
   static Tensor arange(int64_t n, DType dtype = DType::i64);
-  // Deterministic: the same generator state gives the same values on any thread count.
-  static Tensor randn(const Shape& shape, Generator& gen, DType dtype = DType::f32, double mean = 0.0, double std = 1.0);
-  static Tensor uniform(const Shape& shape, Generator& gen, DType dtype = DType::f32, double low = 0.0, double high = 1.0);
+  // Deterministic: the same generator state gives the same values on any thread count and device.
+  static Tensor randn(const Shape& shape, Generator& gen, DType dtype = DType::f32, double mean = 0.0, double std = 1.0,
+                      Device device = Device::cpu());
+  static Tensor uniform(const Shape& shape, Generator& gen, DType dtype = DType::f32, double low = 0.0,
+                        double high = 1.0, Device device = Device::cpu());
 
   // ---- metadata --------------------------------------------------------
   bool defined() const { return impl_ != nullptr; }
@@ -108,11 +114,11 @@ class Tensor {
   bool shares_storage(const Tensor& other) const;
   const std::shared_ptr<Storage>& storage() const { return impl().storage; }
 
-  // Values as a flat vector in logical (row-major) order, converted.
+  // Values as a flat vector in logical (row-major) order, converted (copied to the host first).
   std::vector<float> to_float_vector() const;
   std::vector<double> to_double_vector() const;
   std::vector<int64_t> to_int_vector() const;
-  double item() const;  // single-element tensors only
+  double item() const;  // single-element tensors only; a host round-trip off the CPU
 
   // ---- autograd --------------------------------------------------------
   bool requires_grad() const { return impl().requires_grad; }
@@ -142,6 +148,9 @@ class Tensor {
   Tensor expand(const Shape& shape) const;
   Tensor contiguous() const;
   Tensor to(DType dtype) const;
+  // This tensor on `device` (itself when already there): a contiguous copy
+  // with the same dtype, differentiable (the gradient moves back).
+  Tensor to(Device device) const;
   Tensor clone() const;
 
   TensorImpl& impl() const {

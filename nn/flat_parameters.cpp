@@ -9,9 +9,13 @@ namespace forge::nn {
 FlatParameters::FlatParameters(const Module& module, int64_t pad_multiple) {
   FORGE_CHECK(pad_multiple >= 1, "FlatParameters: pad_multiple must be >= 1, got " << pad_multiple);
   auto params = module.named_parameters();
+  const Device device = params.empty() ? Device::cpu() : params.front().second.device();
   std::map<DType, int64_t> totals;
   std::vector<int64_t> offsets;
   for (const auto& [name, p] : params) {
+    FORGE_CHECK(p.device() == device, "FlatParameters: parameter '" << name << "' is on " << p.device().str()
+                                                                    << " but '" << params.front().first << "' is on "
+                                                                    << device.str());
     int64_t& total = totals[p.dtype()];
     const int64_t align = 64 / static_cast<int64_t>(dtype_size(p.dtype()));
     total = (total + align - 1) / align * align;
@@ -21,8 +25,8 @@ FlatParameters::FlatParameters(const Module& module, int64_t pad_multiple) {
   for (auto& [dtype, total] : totals) {
     total = (total + pad_multiple - 1) / pad_multiple * pad_multiple;
     FlatBuffer& b = buffers_[dtype];
-    b.params = Tensor::zeros({total}, dtype);
-    b.grads = Tensor::zeros({total}, dtype);
+    b.params = Tensor::zeros({total}, dtype, device);
+    b.grads = Tensor::zeros({total}, dtype, device);
   }
   for (size_t i = 0; i < params.size(); ++i) {
     const auto& [name, p] = params[i];

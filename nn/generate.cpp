@@ -114,8 +114,11 @@ std::vector<int64_t> generate(const TransformerLM& model, const std::vector<int6
   ctx.training = false;
   if (options.use_cache) ctx.cache = &cache;
 
+  // Token ids go to the model's device (its first parameter's).
+  const auto params = model.parameters();
+  const Device device = params.empty() ? Device::cpu() : params.front().device();
   std::vector<int64_t> sequence = prompt, generated;
-  Tensor input = Tensor::from_vector(prompt, {1, P});  // prefill: the whole prompt once
+  Tensor input = Tensor::from_vector(prompt, {1, P}).to(device);  // prefill: the whole prompt once
   for (int64_t step = 0; step < options.max_new_tokens; ++step) {
     Tensor logits = model.forward(input, ctx);  // (1, t, V)
     const int64_t t = logits.size(1);
@@ -125,8 +128,9 @@ std::vector<int64_t> generate(const TransformerLM& model, const std::vector<int6
     if (next == options.stop_token) break;
     generated.push_back(next);
     sequence.push_back(next);
-    input = options.use_cache ? Tensor::from_vector(std::vector<int64_t>{next}, {1, 1})
-                              : Tensor::from_vector(sequence, {1, static_cast<int64_t>(sequence.size())});
+    input = (options.use_cache ? Tensor::from_vector(std::vector<int64_t>{next}, {1, 1})
+                               : Tensor::from_vector(sequence, {1, static_cast<int64_t>(sequence.size())}))
+                .to(device);
   }
   return generated;
 }

@@ -19,6 +19,20 @@ Tensor Module::register_buffer(const std::string& name, Tensor value) {
   return value;
 }
 
+void Module::to(Device device) {
+  std::vector<NamedTensor> all = named_parameters();
+  for (const NamedTensor& b : named_buffers()) all.push_back(b);
+  for (const auto& [name, t] : all) {
+    if (t.device() == device) continue;
+    const Tensor moved = t.detach().to(device);  // contiguous
+    TensorImpl& impl = t.impl();
+    impl.storage = moved.storage();
+    impl.offset = moved.offset();
+    impl.strides = moved.strides();
+    impl.grad.reset();
+  }
+}
+
 void Module::add_child(const std::string& name, std::shared_ptr<Module> module) {
   for (const auto& [n, m] : children_) FORGE_CHECK(n != name, "submodule '" << name << "' registered twice");
   children_.emplace_back(name, std::move(module));

@@ -50,6 +50,10 @@ class Module {
   // Parameter by full name; forge::Error listing close names when absent.
   Tensor parameter(const std::string& name) const;
 
+  // Moves every parameter and buffer to `device` in place (every holder of a
+  // handle sees the new storage); gradients are dropped. Call before
+  // FlatParameters and the optimizer are built.
+  void to(Device device);
   void train(bool on = true);
   void eval() { train(false); }
   bool is_training() const { return training_; }

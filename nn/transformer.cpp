@@ -30,11 +30,11 @@ Tensor maybe_dropout(const Tensor& x, const ModelConfig& c, const ForwardContext
   return ops::dropout(x, c.dropout, *ctx.dropout_gen, true);
 }
 
-// i64 (T): past, past + 1, ..., past + T - 1
-Tensor position_range(int64_t past, int64_t T) {
+// i64 (T) on `device`: past, past + 1, ..., past + T - 1
+Tensor position_range(int64_t past, int64_t T, Device device) {
   std::vector<int64_t> p(static_cast<size_t>(T));
   for (int64_t i = 0; i < T; ++i) p[i] = past + i;
-  return Tensor::from_vector(p, {T});
+  return Tensor::from_vector(p, {T}).to(device);
 }
 
 // (B, T, H*D) -> (B, H, T, D)
@@ -85,7 +85,7 @@ Tensor CausalSelfAttention::forward(const Tensor& x, const ForwardContext& ctx) 
     const int64_t Hkv = kv_heads_;
     const int64_t past = ctx.cache ? ctx.cache->length : 0;
     Tensor positions = ctx.positions.defined() ? ctx.positions
-                                               : position_range(past, T);
+                                               : position_range(past, T, x.device());
     Tensor q = ops::rope(split_heads(q_proj_->forward(x), H, D).contiguous(), positions, config_.rope_theta);
     Tensor k = ops::rope(split_heads(k_proj_->forward(x), Hkv, D).contiguous(), positions, config_.rope_theta);
     Tensor v = split_heads(v_proj_->forward(x), Hkv, D);
@@ -132,7 +132,7 @@ Tensor CausalSelfAttention::attend(const Tensor& q, const Tensor& k_new, const T
     for (int64_t i = 0; i < t; ++i)
       for (int64_t s = 0; s < L; ++s) mask[i * L + s] = s > past + i;
     // scores is a fresh contiguous (B, Hkv, group*t, L): the (B, H, t, L) reshape is a view.
-    scores = ops::masked_fill(scores.reshape({B, H, t, L}), Tensor::from_vector(mask, {t, L}, DType::u8), -1e30)
+    scores = ops::masked_fill(scores.reshape({B, H, t, L}), Tensor::from_vector(mask, {t, L}, DType::u8).to(q.device()), -1e30)
                  .reshape({B, Hkv, group * t, L});
   }
   Tensor y = ops::matmul(ops::softmax(scores, -1), values);  // (B, Hkv, group*t, D)
@@ -253,7 +253,7 @@ Tensor TransformerLM::forward(const Tensor& input, const ForwardContext& ctx) co
     x = tok_emb_->forward(input);
     if (pos_emb_) {
       Tensor pos = ctx.positions.defined() ? ctx.positions
-                                           : position_range(past, T);
+                                           : position_range(past, T, input.device());
       x = ops::add(x, pos_emb_->forward(pos));
     }
     x = maybe_dropout(to_compute(x), config_, ctx);  // the fp32 embeddings enter the compute dtype

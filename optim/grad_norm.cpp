@@ -5,7 +5,7 @@
 
 #include "autograd/grad_mode.h"
 #include "autograd/ops/elementwise.h"
-#include "kernels/cpu/optimizer.h"
+#include "autograd/dispatch.h"
 
 namespace forge::optim {
 
@@ -28,7 +28,7 @@ double grad_sum_squares(const std::vector<Tensor>& params) {
     Tensor g = p.grad();
     if (!g.defined()) continue;
     Tensor gc = g.to(DType::f32).contiguous();
-    total += kernels::cpu::sum_squares(gc.data<float>(), gc.numel());
+    total += op_kernels("grad_sum_squares", gc).optimizer.sum_squares(gc.data<float>(), gc.numel());
   }
   return total;
 }

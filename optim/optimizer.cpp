@@ -4,7 +4,7 @@
 #include <cmath>
 #include <mutex>
 
-#include "kernels/cpu/optimizer.h"
+#include "autograd/dispatch.h"
 #include "optim/grad_norm.h"
 
 namespace forge::optim {
@@ -34,12 +34,16 @@ void Optimizer::zero_grad() {
 
 Tensor& Optimizer::state_for(const std::string& param, const std::string& what, const Tensor& like) {
   auto [it, inserted] = state_.try_emplace(param + "/" + what);
-  if (inserted) it->second = Tensor::zeros(like.shape(), DType::f32);
+  if (inserted) {
+    it->second = Tensor::zeros(like.shape(), DType::f32, like.device());
+  } else if (it->second.device() != like.device()) {
+    it->second = it->second.detach().to(like.device());  // loaded from a checkpoint (host memory)
+  }
   return it->second;
 }
 
-kernels::cpu::AdamWHyper adamw_hyper(const AdamWOptions& o, double lr, int64_t step) {
-  kernels::cpu::AdamWHyper h{};
+kernels::AdamWHyper adamw_hyper(const AdamWOptions& o, double lr, int64_t step) {
+  kernels::AdamWHyper h{};
   h.lr = static_cast<float>(lr);
   h.beta1 = static_cast<float>(o.beta1);
   h.beta2 = static_cast<float>(o.beta2);
@@ -54,7 +58,7 @@ AdamW::AdamW(std::vector<ParamGroup> groups, AdamWOptions options)
 
 void AdamW::step() {
   ++step_count_;
-  kernels::cpu::AdamWHyper h = adamw_hyper(options_, lr_, step_count_);
+  kernels::AdamWHyper h = adamw_hyper(options_, lr_, step_count_);
   for (ParamGroup& g : groups_) {
     h.weight_decay = static_cast<float>(g.weight_decay);
     for (size_t i = 0; i < g.params.size(); ++i) {
@@ -64,7 +68,8 @@ void AdamW::step() {
       grad = grad.to(DType::f32).contiguous();
       Tensor& m = state_for(g.names[i], "exp_avg", p);
       Tensor& v = state_for(g.names[i], "exp_avg_sq", p);
-      kernels::cpu::adamw_step(p.data<float>(), grad.data<float>(), m.data<float>(), v.data<float>(), p.numel(), h);
+      op_kernels("AdamW", p, grad, m, v)
+          .optimizer.adamw_step(p.data<float>(), grad.data<float>(), m.data<float>(), v.data<float>(), p.numel(), h);
     }
   }
 }
@@ -79,9 +84,11 @@ void SGD::step() {
       Tensor grad = p.grad();
       if (!grad.defined()) continue;
       grad = grad.to(DType::f32).contiguous();
-      float* buf = options_.momentum != 0.0 ? state_for(g.names[i], "momentum_buffer", p).data<float>() : nullptr;
-      kernels::cpu::sgd_step(p.data<float>(), grad.data<float>(), buf, p.numel(), static_cast<float>(lr_),
-                             static_cast<float>(options_.momentum), static_cast<float>(g.weight_decay));
+      const Tensor buf = options_.momentum != 0.0 ? state_for(g.names[i], "momentum_buffer", p) : Tensor();
+      op_kernels("SGD", p, grad, buf)
+          .optimizer.sgd_step(p.data<float>(), grad.data<float>(), buf.defined() ? buf.data<float>() : nullptr,
+                              p.numel(), static_cast<float>(lr_), static_cast<float>(options_.momentum),
+                              static_cast<float>(g.weight_decay));
     }
   }
 }

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "autograd/tensor.h"
-#include "kernels/cpu/optimizer.h"
+#include "kernels/types.h"
 
 namespace forge::optim {
 
@@ -66,7 +66,7 @@ struct AdamWOptions {
 // The AdamW kernel's hyper-parameters for update number `step` (from 1) at
 // learning rate `lr`, weight_decay left 0 (set per group); shared by AdamW and
 // ZeRO-1 AdamW (optim/zero_adamw.h) so both do the same arithmetic.
-kernels::cpu::AdamWHyper adamw_hyper(const AdamWOptions& options, double lr, int64_t step);
+kernels::AdamWHyper adamw_hyper(const AdamWOptions& options, double lr, int64_t step);
 
 class AdamW : public Optimizer {
  public:

@@ -5,9 +5,9 @@
 #include <cmath>
 #include <cstring>
 
+#include "autograd/dispatch.h"
 #include "autograd/grad_mode.h"
 #include "autograd/ops/elementwise.h"
-#include "kernels/cpu/optimizer.h"
 #include "optim/grad_norm.h"
 
 namespace forge::optim {
@@ -45,9 +45,10 @@ ZeroAdamW::ZeroAdamW(std::vector<ParamGroup> groups, AdamWOptions options, Tenso
     }
   }
   std::sort(segments_.begin(), segments_.end(), [](const Segment& a, const Segment& b) { return a.begin < b.begin; });
-  grad_shard_ = Tensor::zeros({shard_size_});
-  exp_avg_ = Tensor::zeros({shard_size_});
-  exp_avg_sq_ = Tensor::zeros({shard_size_});
+  const Device device = flat_params_.device();
+  grad_shard_ = Tensor::zeros({shard_size_}, DType::f32, device);
+  exp_avg_ = Tensor::zeros({shard_size_}, DType::f32, device);
+  exp_avg_sq_ = Tensor::zeros({shard_size_}, DType::f32, device);
 }
 
 void ZeroAdamW::reduce_gradients() {
@@ -58,12 +59,13 @@ double ZeroAdamW::clip_grad_norm(double max_norm) {
   NoGradGuard no_grad;
   // Alignment padding and gaps hold zero gradients, so the shard's sum of squares is its parameters'.
   double local = 0.0;
+  const kernels::KernelTable& k = op_kernels("ZeRO-1 clip_grad_norm", grad_shard_);
   if (model_group_) {
     for (const Segment& s : segments_)
       if (s.counted)
-        local += kernels::cpu::sum_squares(grad_shard_.data<float>() + (s.begin - shard_offset_), s.end - s.begin);
+        local += k.optimizer.sum_squares(grad_shard_.data<float>() + (s.begin - shard_offset_), s.end - s.begin);
   } else {
-    local = kernels::cpu::sum_squares(grad_shard_.data<float>(), shard_size_);
+    local = k.optimizer.sum_squares(grad_shard_.data<float>(), shard_size_);
   }
   double total = sum_over_group(*dp_, local);
   if (model_group_) total = sum_over_group(*model_group_, total);
@@ -82,15 +84,16 @@ void ZeroAdamW::set_norm_scope(const std::vector<std::string>& uncounted,
 void ZeroAdamW::step() {
   state_.clear();  // whole-state copies made by gather_state() or a checkpoint are stale now
   ++step_count_;
-  kernels::cpu::AdamWHyper h = adamw_hyper(options_, lr_, step_count_);
+  kernels::AdamWHyper h = adamw_hyper(options_, lr_, step_count_);
+  const kernels::KernelTable& k = op_kernels("ZeRO-1 AdamW", flat_params_, grad_shard_, exp_avg_, exp_avg_sq_);
   float* p = flat_params_.data<float>();
   float* g = grad_shard_.data<float>();
   float* m = exp_avg_.data<float>();
   float* v = exp_avg_sq_.data<float>();
   for (const Segment& s : segments_) {
     h.weight_decay = s.weight_decay;
-    const int64_t k = s.begin - shard_offset_;
-    kernels::cpu::adamw_step(p + s.begin, g + k, m + k, v + k, s.end - s.begin, h);
+    const int64_t at = s.begin - shard_offset_;
+    k.optimizer.adamw_step(p + s.begin, g + at, m + at, v + at, s.end - s.begin, h);
   }
   Tensor mine = make_view(flat_params_, {shard_size_}, {1}, flat_params_.offset() + shard_offset_);
   dp_->all_gather(mine, flat_params_)->wait();

@@ -1,10 +1,12 @@
-// GoogleTest entry point: picks the fast BLAS path first, like the forge binary.
+// GoogleTest entry point: picks the fast BLAS path first, like the forge binary,
+// and registers the test-only second device (tests/support/test_device.h).
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <cstdlib>
 
 #include "common/runtime.h"
+#include "tests/support/test_device.h"
 
 int main(int argc, char** argv) {
   forge::runtime::init(argc, argv);
@@ -16,6 +18,7 @@ int main(int argc, char** argv) {
     std::printf("policy=[%s] spin=[%s]\n", policy ? policy : "", spin ? spin : "");
     return 0;
   }
+  forge::testing::register_test_device();
   ::testing::InitGoogleTest(&argc, argv);
   return RUN_ALL_TESTS();
 }

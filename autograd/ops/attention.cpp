@@ -14,10 +14,10 @@
 
 #include <cmath>
 
+#include "autograd/dispatch.h"
 #include "autograd/grad_mode.h"
 #include "autograd/node.h"
 #include "autograd/ops/view.h"
-#include "kernels/cpu/attention.h"
 
 namespace forge::ops {
 namespace {
@@ -34,11 +34,11 @@ Tensor prepare(const Tensor& x, DType compute) {
 }
 
 // Strides of a 4-d (B, H, T, D) tensor whose last dim is contiguous.
-kernels::cpu::HeadStrides strides_of(const Tensor& x) { return {x.stride(0), x.stride(1), x.stride(2)}; }
+kernels::HeadStrides strides_of(const Tensor& x) { return {x.stride(0), x.stride(1), x.stride(2)}; }
 
 // A fresh (B, H, T, D) tensor whose memory is token-major: (B, T, H, D).
-Tensor token_major(int64_t B, int64_t H, int64_t T, int64_t D, DType dtype) {
-  Tensor base = Tensor::empty({B, T, H, D}, dtype);
+Tensor token_major(int64_t B, int64_t H, int64_t T, int64_t D, DType dtype, Device device) {
+  Tensor base = Tensor::empty({B, T, H, D}, dtype, device);
   return make_view(base, {B, H, T, D}, {T * H * D, D, H * D, 1}, 0);
 }
 
@@ -53,23 +53,25 @@ const int64_t* doc_ptr(const Tensor& doc) { return doc.defined() ? doc.data<int6
 // The fused kernels on (B, H, T, D) views whose last dim is contiguous, in the
 // compute dtype: forward writes `out` (a view of that shape) and `lse`,
 // backward writes dq, dk, dv.
-void run_forward(DType compute, const kernels::cpu::AttentionDims& dims, const Tensor& q, const Tensor& k,
+void run_forward(DType compute, const kernels::AttentionDims& dims, const Tensor& q, const Tensor& k,
                  const Tensor& v, const Tensor& doc, double scale, const Tensor& out, const Tensor& lse) {
-  kernels::cpu::AttentionLayout ly;
+  const kernels::KernelTable& kt = op_kernels("attention", q, k, v, doc, out, lse);
+  kernels::AttentionLayout ly;
   ly.q = strides_of(q), ly.k = strides_of(k), ly.v = strides_of(v), ly.out = strides_of(out);
-  kernels::cpu::attention_forward(compute, dims, ly, q.data_ptr(), k.data_ptr(), v.data_ptr(), doc_ptr(doc), scale,
-                                  out.data_ptr(), lse.data_ptr());
+  kt.attention.forward(compute, dims, ly, q.data_ptr(), k.data_ptr(), v.data_ptr(), doc_ptr(doc), scale,
+                       out.data_ptr(), lse.data_ptr(), kernels::AttentionTiles());
 }
 
-void run_backward(DType compute, const kernels::cpu::AttentionDims& dims, const Tensor& q, const Tensor& k,
+void run_backward(DType compute, const kernels::AttentionDims& dims, const Tensor& q, const Tensor& k,
                   const Tensor& v, const Tensor& doc, double scale, const Tensor& out, const Tensor& lse,
                   const Tensor& dout, const Tensor& dq, const Tensor& dk, const Tensor& dv) {
-  kernels::cpu::AttentionLayout ly;
+  const kernels::KernelTable& kt = op_kernels("attention backward", q, k, v, doc, out, lse, dout, dq, dk, dv);
+  kernels::AttentionLayout ly;
   ly.q = strides_of(q), ly.k = strides_of(k), ly.v = strides_of(v), ly.out = strides_of(out);
   ly.dout = strides_of(dout), ly.dq = strides_of(dq), ly.dk = strides_of(dk), ly.dv = strides_of(dv);
-  kernels::cpu::attention_backward(compute, dims, ly, q.data_ptr(), k.data_ptr(), v.data_ptr(), doc_ptr(doc), scale,
-                                   out.data_ptr(), lse.data_ptr(), dout.data_ptr(), dq.data_ptr(), dk.data_ptr(),
-                                   dv.data_ptr());
+  kt.attention.backward(compute, dims, ly, q.data_ptr(), k.data_ptr(), v.data_ptr(), doc_ptr(doc), scale,
+                        out.data_ptr(), lse.data_ptr(), dout.data_ptr(), dq.data_ptr(), dk.data_ptr(), dv.data_ptr(),
+                        kernels::AttentionTiles());
 }
 
 void check_inputs(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& doc_ids) {
@@ -81,8 +83,7 @@ void check_inputs(const Tensor& q, const Tensor& k, const Tensor& v, const Tenso
               "attention: q, k, v dtypes differ: q " << dtype_name(q.dtype()) << ", k " << dtype_name(k.dtype())
                                                      << ", v " << dtype_name(v.dtype()));
   FORGE_CHECK(is_floating(q.dtype()), "attention: expected floating-point q, k, v, got " << dtype_name(q.dtype()));
-  FORGE_CHECK(q.device() == Device::cpu() && k.device() == Device::cpu() && v.device() == Device::cpu(),
-              "attention: only CPU tensors are supported by this build's kernel");
+  op_kernels("attention", q, k, v, doc_ids);
   FORGE_CHECK(k.shape() == v.shape(), "attention: k shape " << shape_str(k.shape()) << " differs from v shape "
                                                             << shape_str(v.shape()));
   FORGE_CHECK(q.size(0) == k.size(0) && q.size(2) == k.size(2) && q.size(3) == k.size(3),
@@ -106,7 +107,7 @@ void check_inputs(const Tensor& q, const Tensor& k, const Tensor& v, const Tenso
 
 Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale, const Tensor& doc_ids) {
   check_inputs(q, k, v, doc_ids);
-  const kernels::cpu::AttentionDims dims{q.size(0), q.size(1), k.size(1), q.size(2), q.size(3)};
+  const kernels::AttentionDims dims{q.size(0), q.size(1), k.size(1), q.size(2), q.size(3)};
   const int64_t B = dims.batch, Hq = dims.q_heads, T = dims.seq, D = dims.head_dim;
   if (scale <= 0.0) scale = 1.0 / std::sqrt(static_cast<double>(D > 0 ? D : 1));
   const DType dtype = q.dtype();
@@ -114,8 +115,8 @@ Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale
 
   Tensor qc = prepare(q, compute), kc = prepare(k, compute), vc = prepare(v, compute);
   Tensor doc = doc_tensor(doc_ids);
-  Tensor out = token_major(B, Hq, T, D, compute);
-  Tensor lse = Tensor::empty({B, Hq, T}, compute);  // (B, Hq, T)
+  Tensor out = token_major(B, Hq, T, D, compute, q.device());
+  Tensor lse = Tensor::empty({B, Hq, T}, compute, q.device());  // (B, Hq, T)
   run_forward(compute, dims, qc, kc, vc, doc, scale, out, lse);
   if (compute != dtype) {
     NoGradGuard no_grad;
@@ -133,9 +134,10 @@ Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale
              const int64_t B = dims.batch, Hq = dims.q_heads, Hkv = dims.kv_heads, T = dims.seq, D = dims.head_dim;
              Tensor qb = prepare(q_saved, compute), kb = prepare(k_saved, compute), vb = prepare(v_saved, compute);
              Tensor ob = prepare(out_saved, compute), gb = prepare(grads[0], compute);
-             Tensor dq = token_major(B, Hq, T, D, compute);
-             Tensor dk = token_major(B, Hkv, T, D, compute);
-             Tensor dv = token_major(B, Hkv, T, D, compute);
+             const Device device = qb.device();
+             Tensor dq = token_major(B, Hq, T, D, compute, device);
+             Tensor dk = token_major(B, Hkv, T, D, compute, device);
+             Tensor dv = token_major(B, Hkv, T, D, compute, device);
              run_backward(compute, dims, qb, kb, vb, doc, scale, ob, lse, gb, dq, dk, dv);
              if (compute != dtype) {
                dq = to_dtype(dq, dtype);
@@ -162,7 +164,7 @@ Tensor attention_packed(const Tensor& qkv, int64_t heads, double scale, const Te
                      x.offset() + i * C * x.stride(2));
   };
   check_inputs(part(qkv, 0), part(qkv, 1), part(qkv, 2), doc_ids);
-  const kernels::cpu::AttentionDims dims{B, heads, heads, T, D};
+  const kernels::AttentionDims dims{B, heads, heads, T, D};
   if (scale <= 0.0) scale = 1.0 / std::sqrt(static_cast<double>(D > 0 ? D : 1));
   const DType dtype = qkv.dtype();
   const DType compute = compute_dtype(dtype);
@@ -170,8 +172,8 @@ Tensor attention_packed(const Tensor& qkv, int64_t heads, double scale, const Te
   Tensor packed = prepare(qkv, compute);  // (B, T, 3C), last dim contiguous
   Tensor q = part(packed, 0), k = part(packed, 1), v = part(packed, 2);
   Tensor doc = doc_tensor(doc_ids);
-  Tensor out = Tensor::empty({B, T, C}, compute);  // token-major: (B, T, H, D)
-  Tensor lse = Tensor::empty({B, heads, T}, compute);
+  Tensor out = Tensor::empty({B, T, C}, compute, qkv.device());  // token-major: (B, T, H, D)
+  Tensor lse = Tensor::empty({B, heads, T}, compute, qkv.device());
   run_forward(compute, dims, q, k, v, doc, scale, part(out, 0), lse);  // part(out, 0): its head view
   if (compute != dtype) {
     NoGradGuard no_grad;
@@ -186,7 +188,7 @@ Tensor attention_packed(const Tensor& qkv, int64_t heads, double scale, const Te
              const int64_t B = dims.batch, H = dims.q_heads, T = dims.seq, D = dims.head_dim;
              Tensor pb = prepare(qkv_saved, compute);
              Tensor ob = prepare(out_saved, compute), gb = prepare(grads[0], compute);  // (B, T, C)
-             Tensor dqkv = Tensor::empty({B, T, 3 * H * D}, compute);  // every element written by the kernel
+             Tensor dqkv = Tensor::empty({B, T, 3 * H * D}, compute, pb.device());  // every element written by the kernel
              // part(x, 0) of a (B, T, C) tensor is its (B, H, T, D) head view.
              run_backward(compute, dims, part(pb, 0), part(pb, 1), part(pb, 2), doc, scale, part(ob, 0), lse,
                           part(gb, 0), part(dqkv, 0), part(dqkv, 1), part(dqkv, 2));

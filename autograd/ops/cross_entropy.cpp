@@ -5,10 +5,9 @@
 // writes (softmax - onehot) * g / count into it.
 #include <sstream>
 
+#include "autograd/dispatch.h"
 #include "autograd/node.h"
 #include "autograd/ops/nn.h"
-#include "kernels/cpu/cross_entropy.h"
-#include "kernels/cpu/norm.h"
 
 namespace forge::ops {
 namespace {
@@ -36,22 +35,21 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, int64_t ignore
   FORGE_CHECK(targets.shape() == row_shape, "cross_entropy: logits of shape " << shape_str(logits.shape())
                                                 << " need targets of shape " << shape_str(row_shape) << ", got "
                                                 << shape_str(targets.shape()));
-  FORGE_CHECK(targets.device() == logits.device(), "cross_entropy: logits are on " << logits.device().str()
-                                                       << " but targets are on " << targets.device().str());
+  const kernels::KernelTable& k = op_kernels("cross_entropy", logits, targets);
   const int64_t V = logits.size(-1), rows = logits.numel() / V;
   const Tensor lc = logits.contiguous();                // (rows, V) in memory
   const Tensor tc = targets.detach().contiguous();      // (rows)
 
-  const int64_t bad = kernels::cpu::cross_entropy_find_invalid_target(tc.data_ptr(), tc.dtype(), rows, V, ignore_index);
+  const int64_t bad = k.cross_entropy.find_invalid_target(tc.data_ptr(), tc.dtype(), rows, V, ignore_index);
   if (bad >= 0) {
     const int64_t value = tc.to_int_vector()[bad];
     FORGE_THROW("cross_entropy: target " << value << " at position " << index_str(bad, row_shape)
                                          << " is outside [0, " << V << ") (ignore_index is " << ignore_index << ")");
   }
 
-  Tensor lse = Tensor::empty({rows}, kernels::cpu::norm_stats_dtype(logits.dtype()), logits.device());  // (rows)
-  const auto res = kernels::cpu::cross_entropy_forward(lc.data_ptr(), tc.data_ptr(), tc.dtype(), lse.data_ptr(), rows,
-                                                       V, ignore_index, logits.dtype());
+  Tensor lse = Tensor::empty({rows}, kernels::norm_stats_dtype(logits.dtype()), logits.device());  // (rows)
+  const auto res = k.cross_entropy.forward(lc.data_ptr(), tc.data_ptr(), tc.dtype(), lse.data_ptr(), rows, V,
+                                           ignore_index, logits.dtype());
   const int64_t count = res.count;
   // 16-bit logits give an fp32 loss: the value is not rounded to 8 or 11 bits (mixed precision's policy).
   const DType loss_dtype = logits.dtype() == DType::f64 ? DType::f64 : DType::f32;
@@ -59,10 +57,11 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, int64_t ignore
                              logits.device());
   record("cross_entropy", {lc}, loss,
          [ls = lc.detach(), tc, lse, rows, V, count, ignore_index](const std::vector<Tensor>& g) {
+           const kernels::KernelTable& k = op_kernels("cross_entropy backward", ls, g[0]);
            Tensor dlogits = Tensor::empty(ls.shape(), ls.dtype(), ls.device());  // the one (rows, V) buffer
            const double scale = count > 0 ? g[0].item() / static_cast<double>(count) : 0.0;
-           kernels::cpu::cross_entropy_backward(ls.data_ptr(), tc.data_ptr(), tc.dtype(), lse.data_ptr(),
-                                                dlogits.data_ptr(), rows, V, ignore_index, scale, ls.dtype());
+           k.cross_entropy.backward(ls.data_ptr(), tc.data_ptr(), tc.dtype(), lse.data_ptr(), dlogits.data_ptr(), rows,
+                                    V, ignore_index, scale, ls.dtype());
            return std::vector<Tensor>{dlogits};
          });
   return loss;

@@ -2,9 +2,9 @@
 // generator, so the mask is a pure function of (seed, first counter, element
 // index); the backward saves only those two integers and regenerates the same
 // mask by applying the same kernel to the upstream gradient.
+#include "autograd/dispatch.h"
 #include "autograd/node.h"
 #include "autograd/ops/nn.h"
-#include "kernels/cpu/dropout.h"
 
 namespace forge::ops {
 
@@ -16,14 +16,14 @@ Tensor dropout(const Tensor& x, double p, Generator& gen, bool training) {
   const Tensor xc = x.contiguous();
   const int64_t n = x.numel();
   const uint64_t seed = gen.seed();
-  const uint64_t first = gen.reserve(kernels::cpu::dropout_counters(n));
+  const uint64_t first = gen.reserve(kernels::dropout_counters(n));
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
-  kernels::cpu::dropout_apply(xc.data_ptr(), y.data_ptr(), n, p, seed, first, x.dtype());
+  op_kernels("dropout", xc).misc.dropout_apply(xc.data_ptr(), y.data_ptr(), n, p, seed, first, x.dtype());
   record("dropout", {xc}, y, [shape = x.shape(), dtype = x.dtype(), device = x.device(), n, p, seed,
                               first](const std::vector<Tensor>& g) {
     const Tensor dy = g[0].to(dtype).contiguous();
     Tensor dx = Tensor::empty(shape, dtype, device);
-    kernels::cpu::dropout_apply(dy.data_ptr(), dx.data_ptr(), n, p, seed, first, dtype);
+    op_kernels("dropout backward", dx, dy).misc.dropout_apply(dy.data_ptr(), dx.data_ptr(), n, p, seed, first, dtype);
     return std::vector<Tensor>{dx};
   });
   return y;

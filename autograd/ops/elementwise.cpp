@@ -9,17 +9,13 @@
 #include "autograd/node.h"
 #include "autograd/ops/reduce.h"
 #include "autograd/ops/view.h"
-#include "kernels/cpu/elementwise.h"
+#include "autograd/dispatch.h"
 
 namespace forge::ops {
 namespace {
 
-using kernels::cpu::BinaryKind;
-using kernels::cpu::UnaryKind;
-
-void check_cpu(const char* op, const Tensor& t) {
-  FORGE_CHECK(t.device().is_cpu(), op << ": device " << t.device().str() << " is not supported yet");
-}
+using kernels::BinaryKind;
+using kernels::UnaryKind;
 
 void check_floating(const char* op, const Tensor& t) {
   FORGE_CHECK(is_floating(t.dtype()), op << ": expected a floating-point tensor, got " << t.str());
@@ -27,11 +23,8 @@ void check_floating(const char* op, const Tensor& t) {
 
 void check_same(const char* op, const Tensor& a, const Tensor& b) {
   FORGE_CHECK(a.defined() && b.defined(), op << ": undefined input");
+  check_same_device(op, a, b);
   FORGE_CHECK(a.dtype() == b.dtype(), op << ": dtype mismatch between " << a.str() << " and " << b.str());
-  FORGE_CHECK(a.device() == b.device(), op << ": device mismatch between " << a.device().str() << " and "
-                                           << b.device().str() << " (shapes " << shape_str(a.shape()) << " and "
-                                           << shape_str(b.shape()) << ")");
-  check_cpu(op, a);
 }
 
 // NumPy broadcasting: trailing dims aligned, size-1 dims stretched.
@@ -58,19 +51,19 @@ Shape broadcast_strides(const Tensor& t, const Shape& shape) {
 
 Tensor binary_forward(const char* op, BinaryKind kind, const Tensor& a, const Tensor& b, double alpha = 1.0) {
   check_same(op, a, b);
+  const kernels::KernelTable& k = op_kernels(op, a);
   Shape shape = broadcast_shape(op, a.shape(), b.shape());
   Tensor out = Tensor::empty(shape, a.dtype(), a.device());
   Shape sa = broadcast_strides(a, shape), sb = broadcast_strides(b, shape);
-  kernels::cpu::binary(kind, a.dtype(), shape.data(), static_cast<int>(shape.size()), out.data_ptr(),
+  k.elementwise.binary(kind, a.dtype(), shape.data(), static_cast<int>(shape.size()), out.data_ptr(),
                        out.strides().data(), a.data_ptr(), sa.data(), b.data_ptr(), sb.data(), alpha);
   return out;
 }
 
 Tensor unary_forward(const char* op, UnaryKind kind, const Tensor& x, double s = 0.0) {
-  FORGE_CHECK(x.defined(), op << ": undefined input");
-  check_cpu(op, x);
+  const kernels::KernelTable& k = op_kernels(op, x);
   Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
-  kernels::cpu::unary(kind, x.dtype(), x.shape().data(), static_cast<int>(x.dim()), out.data_ptr(),
+  k.elementwise.unary(kind, x.dtype(), x.shape().data(), static_cast<int>(x.dim()), out.data_ptr(),
                       out.strides().data(), x.data_ptr(), x.strides().data(), s);
   return out;
 }
@@ -80,7 +73,7 @@ Tensor reduce_grad(bool needed, const Tensor& g, const Shape& shape) {
   return needed ? sum_to(g, shape) : Tensor();
 }
 
-Tensor zero_scalar(DType dtype) { return Tensor::zeros({}, dtype); }
+Tensor zero_scalar(const Tensor& like) { return Tensor::zeros({}, like.dtype(), like.device()); }
 
 }  // namespace
 
@@ -234,17 +227,16 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   FORGE_CHECK(cond.defined() && cond.dtype() == DType::u8,
               "where: condition must be a u8 tensor, got " << cond.str());
   check_same("where", a, b);
-  FORGE_CHECK(cond.device() == a.device(), "where: condition on " << cond.device().str() << ", values on "
-                                                                 << a.device().str());
+  const kernels::KernelTable& k = op_kernels("where", a, cond);
   Shape shape = broadcast_shape("where", broadcast_shape("where", a.shape(), b.shape()), cond.shape());
   Tensor out = Tensor::empty(shape, a.dtype(), a.device());
   Shape sc = broadcast_strides(cond, shape), sa = broadcast_strides(a, shape), sb = broadcast_strides(b, shape);
-  kernels::cpu::select(a.dtype(), shape.data(), static_cast<int>(shape.size()), out.data_ptr(), out.strides().data(),
+  k.elementwise.select(a.dtype(), shape.data(), static_cast<int>(shape.size()), out.data_ptr(), out.strides().data(),
                        cond.data<uint8_t>(), sc.data(), a.data_ptr(), sa.data(), b.data_ptr(), sb.data());
   const bool ga = a.requires_grad(), gb = b.requires_grad();
   Tensor scond = cond.detach();
   record("where", {a, b}, out, [scond, as = a.shape(), bs = b.shape(), ga, gb](const std::vector<Tensor>& g) {
-    Tensor z = zero_scalar(g[0].dtype());
+    Tensor z = zero_scalar(g[0]);
     return std::vector<Tensor>{ga ? sum_to(where(scond, g[0], z), as) : Tensor(),
                                gb ? sum_to(where(scond, z, g[0]), bs) : Tensor()};
   });
@@ -254,9 +246,7 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
 Tensor masked_fill(const Tensor& x, const Tensor& mask, double value) {
   FORGE_CHECK(x.defined(), "masked_fill: undefined input");
   FORGE_CHECK(mask.defined() && mask.dtype() == DType::u8, "masked_fill: mask must be a u8 tensor, got " << mask.str());
-  check_cpu("masked_fill", x);
-  FORGE_CHECK(mask.device() == x.device(), "masked_fill: mask on " << mask.device().str() << ", input on "
-                                                                  << x.device().str());
+  const kernels::KernelTable& k = op_kernels("masked_fill", x, mask);
   Shape shape = broadcast_shape("masked_fill", x.shape(), mask.shape());
   FORGE_CHECK(shape == x.shape(), "masked_fill: mask of shape " << shape_str(mask.shape())
                                                                 << " does not broadcast to input shape "
@@ -264,7 +254,7 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, double value) {
   Tensor out = Tensor::empty(shape, x.dtype(), x.device());
   Tensor v = Tensor::full({}, value, x.dtype(), x.device());
   Shape sm = broadcast_strides(mask, shape), sv(shape.size(), 0);
-  kernels::cpu::select(x.dtype(), shape.data(), static_cast<int>(shape.size()), out.data_ptr(), out.strides().data(),
+  k.elementwise.select(x.dtype(), shape.data(), static_cast<int>(shape.size()), out.data_ptr(), out.strides().data(),
                        mask.data<uint8_t>(), sm.data(), v.data_ptr(), sv.data(), x.data_ptr(), x.strides().data());
   Tensor smask = mask.detach();
   record("masked_fill", {x}, out, [smask](const std::vector<Tensor>& g) {
@@ -277,31 +267,25 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, double value) {
 
 void add_(Tensor& a, const Tensor& b, double alpha) {
   FORGE_CHECK(a.defined() && b.defined(), "add_: undefined input");
-  check_cpu("add_", a);
-  FORGE_CHECK(a.device() == b.device(), "add_: device mismatch between " << a.device().str() << " and "
-                                                                        << b.device().str());
+  const kernels::KernelTable& k = op_kernels("add_", a, b);
   Shape shape = broadcast_shape("add_", a.shape(), b.shape());
   FORGE_CHECK(shape == a.shape(), "add_: shape " << shape_str(b.shape()) << " does not broadcast to destination shape "
                                                  << shape_str(a.shape()));
   NoGradGuard no_grad;
   Tensor src = b.dtype() == a.dtype() ? b : to_dtype(b, a.dtype());
   Shape sb = broadcast_strides(src, shape);
-  kernels::cpu::binary(alpha == 1.0 ? BinaryKind::add : BinaryKind::add_scaled, a.dtype(), shape.data(),
+  k.elementwise.binary(alpha == 1.0 ? BinaryKind::add : BinaryKind::add_scaled, a.dtype(), shape.data(),
                        static_cast<int>(shape.size()), a.data_ptr(), a.strides().data(), a.data_ptr(),
                        a.strides().data(), src.data_ptr(), sb.data(), alpha);
 }
 
 void mul_scalar_(Tensor& a, double s) {
-  FORGE_CHECK(a.defined(), "mul_scalar_: undefined input");
-  check_cpu("mul_scalar_", a);
-  kernels::cpu::unary(UnaryKind::mul_scalar, a.dtype(), a.shape().data(), static_cast<int>(a.dim()), a.data_ptr(),
+  op_kernels("mul_scalar_", a).elementwise.unary(UnaryKind::mul_scalar, a.dtype(), a.shape().data(), static_cast<int>(a.dim()), a.data_ptr(),
                       a.strides().data(), a.data_ptr(), a.strides().data(), s);
 }
 
 void fill_(Tensor& a, double value) {
-  FORGE_CHECK(a.defined(), "fill_: undefined input");
-  check_cpu("fill_", a);
-  kernels::cpu::fill_strided(a.dtype(), a.shape().data(), static_cast<int>(a.dim()), a.data_ptr(), a.strides().data(),
+  op_kernels("fill_", a).elementwise.fill_strided(a.dtype(), a.shape().data(), static_cast<int>(a.dim()), a.data_ptr(), a.strides().data(),
                              value);
 }
 

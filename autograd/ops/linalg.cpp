@@ -10,12 +10,11 @@
 
 #include <sstream>
 
+#include "autograd/dispatch.h"
 #include "autograd/engine.h"
 #include "autograd/node.h"
 #include "autograd/ops/reduce.h"
 #include "autograd/ops/view.h"
-#include "kernels/cpu/embedding.h"
-#include "kernels/cpu/gemm.h"
 
 namespace forge::ops {
 namespace {
@@ -49,18 +48,17 @@ MatrixOperand as_blas_matrix(const Tensor& x) {
 
 // C (m, n) = op(A) @ op(B) + beta * C for operands already in BLAS form; with
 // a_t / b_t the product uses the transpose of the matrix the operand holds
-// (so W^T for a (out, in) weight is `wm, true`). C has row stride ldc.
-void gemm_operands(DType dtype, const MatrixOperand& a, bool a_t, const MatrixOperand& b, bool b_t, int64_t m,
-                   int64_t n, int64_t k, double beta, void* c, int64_t ldc) {
-  kernels::cpu::gemm(dtype, a.trans != a_t, b.trans != b_t, m, n, k, a.t.data_ptr(), a.ld, b.t.data_ptr(), b.ld, beta,
-                     c, ldc);
+// (so W^T for a (out, in) weight is `wm, true`). C is a dense (m, n) tensor, row stride ldc.
+void gemm_operands(const char* op, DType dtype, const MatrixOperand& a, bool a_t, const MatrixOperand& b, bool b_t,
+                   int64_t m, int64_t n, int64_t k, double beta, const Tensor& c, int64_t ldc) {
+  op_kernels(op, c, a.t, b.t)
+      .matmul.gemm(dtype, a.trans != a_t, b.trans != b_t, m, n, k, a.t.data_ptr(), a.ld, b.t.data_ptr(), b.ld, beta,
+                   c.data_ptr(), ldc);
 }
 
-void check_float_cpu(const char* op, const char* what, const Tensor& t) {
+void check_float(const char* op, const char* what, const Tensor& t) {
   FORGE_CHECK(t.defined(), op << ": " << what << " is undefined");
   FORGE_CHECK(is_floating(t.dtype()), op << ": " << what << " must be a floating tensor, got " << t.str());
-  FORGE_CHECK(t.device().is_cpu(), op << ": " << what << " is on " << t.device().str()
-                                      << "; only CPU tensors are supported here");
 }
 
 // Broadcast of the batch (leading) dims of a and b, NumPy style.
@@ -125,15 +123,16 @@ Tensor matmul_forward(const Tensor& a_in, const Tensor& b_in, const Shape& batch
   const char* ap = static_cast<const char*>(a.t.data_ptr());
   const char* bp = static_cast<const char*>(b.t.data_ptr());
   const size_t es = dtype_size(dt);
+  const kernels::KernelTable& kt = op_kernels("matmul", out, a.t, b.t);
   if (b_fixed && a_rows) {  // one GEMM: (count*M, K) @ (K, N)
-    kernels::cpu::gemm(dt, false, b.trans, count * M, N, K, ap + a_off[0] * es, a.ld, bp + b_off[0] * es, b.ld, 0.0,
-                       out.data_ptr(), N);
+    kt.matmul.gemm(dt, false, b.trans, count * M, N, K, ap + a_off[0] * es, a.ld, bp + b_off[0] * es, b.ld, 0.0,
+                   out.data_ptr(), N);
     return out;
   }
   std::vector<int64_t> c_off(static_cast<size_t>(count));
   for (int64_t i = 0; i < count; ++i) c_off[i] = i * M * N;
-  kernels::cpu::gemm_batched(dt, a.trans, b.trans, M, N, K, a.t.data_ptr(), a.ld, a_off.data(), b.t.data_ptr(), b.ld,
-                             b_off.data(), 0.0, out.data_ptr(), N, c_off.data(), count);
+  kt.matmul.gemm_batched(dt, a.trans, b.trans, M, N, K, a.t.data_ptr(), a.ld, a_off.data(), b.t.data_ptr(), b.ld,
+                         b_off.data(), 0.0, out.data_ptr(), N, c_off.data(), count);
   return out;
 }
 
@@ -151,13 +150,12 @@ std::string index_str(int64_t flat, const Shape& shape) {
 }  // namespace
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
-  check_float_cpu("matmul", "a", a);
-  check_float_cpu("matmul", "b", b);
+  check_float("matmul", "a", a);
+  check_float("matmul", "b", b);
+  check_same_device("matmul", a, b);
   FORGE_CHECK(a.dim() >= 2 && b.dim() >= 2, "matmul: operands need at least 2 dims (reshape vectors to matrices); got a "
                                                 << shape_str(a.shape()) << " and b " << shape_str(b.shape()));
   FORGE_CHECK(a.dtype() == b.dtype(), "matmul: dtypes differ: a " << a.str() << ", b " << b.str());
-  FORGE_CHECK(a.device() == b.device(), "matmul: devices differ: a on " << a.device().str() << ", b on "
-                                                                        << b.device().str());
   FORGE_CHECK(a.size(-1) == b.size(-2), "matmul: inner dimensions differ: a " << shape_str(a.shape()) << " has "
                                                                               << a.size(-1) << " columns but b "
                                                                               << shape_str(b.shape()) << " has "
@@ -195,20 +193,18 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
 }
 
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
-  check_float_cpu("linear", "input", x);
-  check_float_cpu("linear", "weight", weight);
+  check_float("linear", "input", x);
+  check_float("linear", "weight", weight);
+  const kernels::KernelTable& kt = op_kernels("linear", x, weight, bias);
   FORGE_CHECK(weight.dim() == 2, "linear: weight must be (out, in), got shape " << shape_str(weight.shape()));
   FORGE_CHECK(x.dim() >= 1 && x.size(-1) == weight.size(1),
               "linear: input of shape " << shape_str(x.shape()) << " does not match weight of shape "
                                         << shape_str(weight.shape()) << " (expected input (..., " << weight.size(1)
                                         << "))");
   FORGE_CHECK(x.dtype() == weight.dtype(), "linear: dtypes differ: input " << x.str() << ", weight " << weight.str());
-  FORGE_CHECK(x.device() == weight.device(), "linear: devices differ: input on " << x.device().str()
-                                                                                  << ", weight on "
-                                                                                  << weight.device().str());
   const int64_t in = weight.size(1), out_f = weight.size(0);
   if (bias.defined()) {
-    check_float_cpu("linear", "bias", bias);
+    check_float("linear", "bias", bias);
     FORGE_CHECK(bias.dim() == 1 && bias.size(0) == out_f, "linear: bias of shape " << shape_str(bias.shape())
                                                                                     << " does not match weight of shape "
                                                                                     << shape_str(weight.shape())
@@ -234,10 +230,10 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     double beta = 0.0;
     if (bias.defined()) {
       Tensor bc = bias.is_contiguous() ? bias : dense_copy(bias);
-      kernels::cpu::fill_rows(y.dtype(), rows, out_f, bc.data_ptr(), y.data_ptr(), out_f);
+      kt.matmul.fill_rows(y.dtype(), rows, out_f, bc.data_ptr(), y.data_ptr(), out_f);
       beta = 1.0;
     }
-    gemm_operands(y.dtype(), xm, false, wm, true, rows, out_f, in, beta, y.data_ptr(), out_f);
+    gemm_operands("linear", y.dtype(), xm, false, wm, true, rows, out_f, in, beta, y, out_f);
   }
   if (!any_requires_grad({x, weight, bias})) return y;
 
@@ -256,8 +252,8 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
       Tensor target = autograd::direct_grad_target(w_leaf);
       if (target.defined() && g2.dtype() == target.dtype()) {
         // weight.grad += g2^T @ x2, one GEMM with beta = 1.
-        gemm_operands(target.dtype(), as_blas_matrix(g2), true, as_blas_matrix(x2), false, out_f, in, rows, 1.0,
-                      target.data_ptr(), in);
+        gemm_operands("linear backward", target.dtype(), as_blas_matrix(g2), true, as_blas_matrix(x2), false, out_f,
+                      in, rows, 1.0, target, in);
       } else {
         gw = matmul(transpose(g2, 0, 1), x2);
       }
@@ -271,15 +267,15 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
 Tensor embedding(const Tensor& ids, const Tensor& weight) {
   FORGE_CHECK(ids.defined() && (ids.dtype() == DType::i32 || ids.dtype() == DType::i64),
               "embedding: ids must be an i32 or i64 tensor, got " << (ids.defined() ? ids.str() : "undefined"));
-  check_float_cpu("embedding", "weight", weight);
-  FORGE_CHECK(ids.device().is_cpu(), "embedding: ids are on " << ids.device().str()
-                                                               << "; only CPU tensors are supported here");
+  check_float("embedding", "weight", weight);
+  const kernels::KernelTable& kt = op_kernels("embedding", weight, ids);
   FORGE_CHECK(weight.dim() == 2, "embedding: weight must be (V, C), got shape " << shape_str(weight.shape()));
   const int64_t vocab = weight.size(0), channels = weight.size(1), n = ids.numel();
   const DType dt = weight.dtype();
   Tensor idc = ids.is_contiguous() ? ids : dense_copy(ids);
-  const int64_t bad = kernels::cpu::embedding_first_invalid(idc.data_ptr(), idc.dtype(), n, vocab);
-  FORGE_CHECK(bad < 0, "embedding: token id " << kernels::cpu::embedding_id_at(idc.data_ptr(), idc.dtype(), bad)
+  const int64_t bad = kt.embedding.first_invalid(idc.data_ptr(), idc.dtype(), n, vocab);
+  FORGE_CHECK(bad < 0, "embedding: token id "
+                           << static_cast<int64_t>(reshape(idc.detach(), {-1}).narrow(0, bad, 1).item())
                                               << " at flat position " << bad << " (index "
                                               << index_str(bad, ids.shape()) << " of ids " << shape_str(ids.shape())
                                               << ") is outside the vocabulary [0, " << vocab << ") of weight "
@@ -291,7 +287,7 @@ Tensor embedding(const Tensor& ids, const Tensor& weight) {
     const bool rows_ok = (channels <= 1 || weight.stride(1) == 1) && (vocab <= 1 || weight.stride(0) >= channels);
     Tensor w = rows_ok ? weight : dense_copy(weight);
     const int64_t ld = rows_ok ? weight.stride(0) : channels;
-    kernels::cpu::embedding_forward(idc.data_ptr(), idc.dtype(), n, w.data_ptr(), dt, channels, ld, out.data_ptr());
+    kt.embedding.forward(idc.data_ptr(), idc.dtype(), n, w.data_ptr(), dt, channels, ld, out.data_ptr());
   }
   if (!any_requires_grad({weight})) return out;
 
@@ -301,9 +297,10 @@ Tensor embedding(const Tensor& ids, const Tensor& weight) {
     Tensor g = grads[0];  // (*ids, C)
     if (g.dtype() != dt) g = to_dtype(g, dt);
     if (!g.is_contiguous()) g = contiguous(g);
+    const kernels::KernelTable& kt = op_kernels("embedding backward", g, ids_saved);
     Tensor gw = Tensor::empty({vocab, channels}, dt, g.device());  // (V, C), every row written
-    kernels::cpu::embedding_backward(ids_saved.data_ptr(), ids_saved.dtype(), ids_saved.numel(), g.data_ptr(), dt,
-                                     vocab, channels, gw.data_ptr());
+    kt.embedding.backward(ids_saved.data_ptr(), ids_saved.dtype(), ids_saved.numel(), g.data_ptr(), dt, vocab,
+                          channels, gw.data_ptr());
     return std::vector<Tensor>{Tensor(), gw};
   });
   return out;

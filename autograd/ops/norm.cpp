@@ -1,9 +1,9 @@
 // LayerNorm and RMSNorm ops (see nn.h): argument checks, the fused forward
 // kernel, and a backward that calls the fused backward kernel. LayerNorm saves
 // the input and per-row mean and rstd; RMSNorm saves the input and rstd.
+#include "autograd/dispatch.h"
 #include "autograd/node.h"
 #include "autograd/ops/nn.h"
-#include "kernels/cpu/norm.h"
 
 namespace forge::ops {
 namespace {
@@ -18,8 +18,7 @@ void check_norm_args(const char* op, const Tensor& x, const Tensor& param, const
                  << shape_str(x.shape()) << " (expected " << shape_str(Shape{x.size(-1)}) << ")");
   FORGE_CHECK(param.dtype() == x.dtype(), op << ": " << param_name << " dtype " << dtype_name(param.dtype())
                                              << " differs from input dtype " << dtype_name(x.dtype()));
-  FORGE_CHECK(param.device() == x.device(), op << ": " << param_name << " is on " << param.device().str()
-                                               << " but the input is on " << x.device().str());
+  check_same_device(op, x, param);
 }
 
 Tensor contiguous_or_undefined(const Tensor& t) { return t.defined() ? t.contiguous() : Tensor(); }
@@ -38,23 +37,24 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, dou
   const Tensor xc = x.contiguous();
   const Tensor wc = contiguous_or_undefined(weight), bc = contiguous_or_undefined(bias);
   const int64_t C = x.size(-1), rows = x.numel() / C;
-  const DType stats_dtype = kernels::cpu::norm_stats_dtype(x.dtype());
+  const DType stats_dtype = kernels::norm_stats_dtype(x.dtype());
+  const kernels::KernelTable& k = op_kernels("layer_norm", x, weight, bias);
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
   Tensor mean = Tensor::empty({rows}, stats_dtype, x.device());  // (rows)
   Tensor rstd = Tensor::empty({rows}, stats_dtype, x.device());  // (rows)
-  kernels::cpu::layer_norm_forward(xc.data_ptr(), ptr_or_null(wc), ptr_or_null(bc), y.data_ptr(), mean.data_ptr(),
-                                   rstd.data_ptr(), rows, C, eps, x.dtype());
+  k.norm.layer_norm_forward(xc.data_ptr(), ptr_or_null(wc), ptr_or_null(bc), y.data_ptr(), mean.data_ptr(),
+                            rstd.data_ptr(), rows, C, eps, x.dtype());
   const bool want_dw = wc.defined() && wc.requires_grad(), want_db = bc.defined() && bc.requires_grad();
   record("layer_norm", {xc, wc, bc}, y,
          [xs = xc.detach(), ws = wc.defined() ? wc.detach() : Tensor(), mean, rstd, rows, C, want_dw,
           want_db](const std::vector<Tensor>& g) {
            const Tensor dy = grad_input(g[0], xs.dtype());
+           const kernels::KernelTable& k = op_kernels("layer_norm backward", xs, dy);
            Tensor dx = Tensor::empty(xs.shape(), xs.dtype(), xs.device());
            Tensor dw = want_dw ? Tensor::empty({C}, xs.dtype(), xs.device()) : Tensor();
            Tensor db = want_db ? Tensor::empty({C}, xs.dtype(), xs.device()) : Tensor();
-           kernels::cpu::layer_norm_backward(dy.data_ptr(), xs.data_ptr(), ptr_or_null(ws), mean.data_ptr(),
-                                             rstd.data_ptr(), dx.data_ptr(), ptr_or_null(dw), ptr_or_null(db), rows, C,
-                                             xs.dtype());
+           k.norm.layer_norm_backward(dy.data_ptr(), xs.data_ptr(), ptr_or_null(ws), mean.data_ptr(), rstd.data_ptr(),
+                                      dx.data_ptr(), ptr_or_null(dw), ptr_or_null(db), rows, C, xs.dtype());
            return std::vector<Tensor>{dx, dw, db};
          });
   return y;
@@ -67,18 +67,19 @@ Tensor rms_norm(const Tensor& x, const Tensor& weight, double eps) {
   const Tensor wc = contiguous_or_undefined(weight);
   const int64_t C = x.size(-1), rows = x.numel() / C;
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
-  Tensor rstd = Tensor::empty({rows}, kernels::cpu::norm_stats_dtype(x.dtype()), x.device());  // (rows)
-  kernels::cpu::rms_norm_forward(xc.data_ptr(), ptr_or_null(wc), y.data_ptr(), rstd.data_ptr(), rows, C, eps,
-                                 x.dtype());
+  Tensor rstd = Tensor::empty({rows}, kernels::norm_stats_dtype(x.dtype()), x.device());  // (rows)
+  op_kernels("rms_norm", x, weight)
+      .norm.rms_norm_forward(xc.data_ptr(), ptr_or_null(wc), y.data_ptr(), rstd.data_ptr(), rows, C, eps, x.dtype());
   const bool want_dw = wc.defined() && wc.requires_grad();
   record("rms_norm", {xc, wc}, y,
          [xs = xc.detach(), ws = wc.defined() ? wc.detach() : Tensor(), rstd, rows, C,
           want_dw](const std::vector<Tensor>& g) {
            const Tensor dy = grad_input(g[0], xs.dtype());
+           const kernels::KernelTable& k = op_kernels("rms_norm backward", xs, dy);
            Tensor dx = Tensor::empty(xs.shape(), xs.dtype(), xs.device());
            Tensor dw = want_dw ? Tensor::empty({C}, xs.dtype(), xs.device()) : Tensor();
-           kernels::cpu::rms_norm_backward(dy.data_ptr(), xs.data_ptr(), ptr_or_null(ws), rstd.data_ptr(),
-                                           dx.data_ptr(), ptr_or_null(dw), rows, C, xs.dtype());
+           k.norm.rms_norm_backward(dy.data_ptr(), xs.data_ptr(), ptr_or_null(ws), rstd.data_ptr(), dx.data_ptr(),
+                                    ptr_or_null(dw), rows, C, xs.dtype());
            return std::vector<Tensor>{dx, dw};
          });
   return y;

@@ -8,18 +8,17 @@
 
 #include <algorithm>
 
+#include "autograd/dispatch.h"
 #include "autograd/grad_mode.h"
 #include "autograd/node.h"
 #include "autograd/ops/elementwise.h"
 #include "autograd/ops/view.h"
-#include "kernels/cpu/reduce.h"
 
 namespace forge::ops {
 namespace {
 
 void check_input(const char* op, const Tensor& x) {
   FORGE_CHECK(x.defined(), op << ": undefined input");
-  FORGE_CHECK(x.device().is_cpu(), op << ": device " << x.device().str() << " is not supported yet");
   FORGE_CHECK(is_floating(x.dtype()), op << ": expected a floating-point tensor, got " << x.str());
 }
 
@@ -62,9 +61,9 @@ Tensor reduce_sum(const char* op, const Tensor& x, const std::vector<int64_t>& d
   const double scale = is_mean ? (count > 0 ? 1.0 / static_cast<double>(count) : 0.0) : 1.0;
   FORGE_CHECK(!is_mean || count > 0, op << ": mean over zero elements of shape " << shape_str(x.shape()));
   Tensor out = Tensor::empty(out_shape, x.dtype(), x.device());
-  kernels::cpu::sum_strided(x.dtype(), x.data_ptr(), kept_shape.data(), kept_strides.data(),
-                            static_cast<int>(kept_shape.size()), red_shape.data(), red_strides.data(),
-                            static_cast<int>(red_shape.size()), out.data_ptr(), scale);
+  op_kernels(op, x).reduce.sum_strided(x.dtype(), x.data_ptr(), kept_shape.data(), kept_strides.data(),
+                                       static_cast<int>(kept_shape.size()), red_shape.data(), red_strides.data(),
+                                       static_cast<int>(red_shape.size()), out.data_ptr(), scale);
   record(op, {x}, out, [keep_shape, x_shape = x.shape(), scale, is_mean](const std::vector<Tensor>& g) {
     Tensor gx = expand_grad(g[0], keep_shape, x_shape);
     if (is_mean) mul_scalar_(gx, scale);
@@ -105,12 +104,14 @@ std::pair<Tensor, Tensor> max_with_indices(const Tensor& x, int64_t dim, bool ke
   }
   Tensor values = Tensor::empty(out_shape, x.dtype(), x.device());
   Tensor indices = Tensor::empty(out_shape, DType::i64, x.device());
-  kernels::cpu::max_dim(x.dtype(), xc.data_ptr(), outer, n, inner, values.data_ptr(), indices.data<int64_t>());
+  op_kernels("max", xc).reduce.max_dim(x.dtype(), xc.data_ptr(), outer, n, inner, values.data_ptr(),
+                                       indices.data<int64_t>());
   Tensor sidx = indices.detach();
   record("max", {x}, values, [sidx, x_shape = x.shape(), outer, n, inner](const std::vector<Tensor>& g) {
     Tensor gc = contiguous(g[0]);
+    const kernels::KernelTable& k = op_kernels("max backward", gc, sidx);
     Tensor gx = Tensor::zeros(x_shape, gc.dtype(), gc.device());
-    kernels::cpu::max_dim_backward(gc.dtype(), gc.data_ptr(), sidx.data<int64_t>(), outer, n, inner, gx.data_ptr());
+    k.reduce.max_dim_backward(gc.dtype(), gc.data_ptr(), sidx.data<int64_t>(), outer, n, inner, gx.data_ptr());
     return std::vector<Tensor>{gx};
   });
   return {values, indices};
@@ -140,7 +141,6 @@ Tensor concat(const std::vector<Tensor>& xs, int64_t dim) {
   FORGE_CHECK(!xs.empty(), "concat: needs at least one tensor");
   const Tensor& first = xs[0];
   FORGE_CHECK(first.defined(), "concat: input 0 is undefined");
-  FORGE_CHECK(first.device().is_cpu(), "concat: device " << first.device().str() << " is not supported yet");
   FORGE_CHECK(first.dim() > 0, "concat: inputs must have at least one dimension");
   dim = wrap_dim("concat", dim, first.dim());
   Shape out_shape = first.shape();
@@ -151,7 +151,7 @@ Tensor concat(const std::vector<Tensor>& xs, int64_t dim) {
     FORGE_CHECK(t.defined(), "concat: input " << i << " is undefined");
     FORGE_CHECK(t.dtype() == first.dtype(), "concat: input " << i << " is " << t.str() << " but input 0 is "
                                                              << first.str());
-    FORGE_CHECK(t.device() == first.device(), "concat: input " << i << " is on " << t.device().str());
+    check_same_device("concat", first, t);
     bool ok = t.dim() == first.dim();
     for (int64_t d = 0; ok && d < t.dim(); ++d) ok = d == dim || t.shape()[d] == first.shape()[d];
     FORGE_CHECK(ok, "concat: input " << i << " has shape " << shape_str(t.shape()) << ", incompatible with input 0 "

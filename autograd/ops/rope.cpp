@@ -3,9 +3,9 @@
 // usual (B, T, H, D).transpose(1, 2) view needs no copy); the output is a
 // fresh contiguous (B, H, T, D). The backward is the inverse rotation of the
 // upstream gradient, with the same positions.
+#include "autograd/dispatch.h"
 #include "autograd/node.h"
 #include "autograd/ops/nn.h"
-#include "kernels/cpu/rope.h"
 
 namespace forge::ops {
 
@@ -22,18 +22,20 @@ Tensor rope(const Tensor& x, const Tensor& positions, double rope_theta) {
                                           << shape_str(x.shape()) << " (expected " << shape_str(Shape{T}) << " or "
                                           << shape_str(Shape{B, T}) << ")");
   FORGE_CHECK(rope_theta > 0, "rope: rope_theta must be positive, got " << rope_theta);
+  const kernels::KernelTable& k = op_kernels("rope", x, positions);
   const Tensor xc = x.stride(3) == 1 ? x : x.contiguous();
   const Tensor pc = positions.detach().contiguous();
   Tensor y = Tensor::empty({B, H, T, D}, x.dtype(), x.device());
   if (y.numel() > 0)
-    kernels::cpu::rope_apply(xc.data_ptr(), xc.strides().data(), y.data_ptr(), pc.data<int64_t>(), per_batch, B, H, T,
-                             D, rope_theta, false, x.dtype());
+    k.misc.rope_apply(xc.data_ptr(), xc.strides().data(), y.data_ptr(), pc.data<int64_t>(), per_batch, B, H, T, D,
+                      rope_theta, false, x.dtype());
   record("rope", {xc}, y, [pc, per_batch, B, H, T, D, rope_theta, dtype = x.dtype()](const std::vector<Tensor>& g) {
     const Tensor dy = g[0].to(dtype).contiguous();
+    const kernels::KernelTable& k = op_kernels("rope backward", dy, pc);
     Tensor dx = Tensor::empty({B, H, T, D}, dtype, dy.device());
     if (dx.numel() > 0)
-      kernels::cpu::rope_apply(dy.data_ptr(), dy.strides().data(), dx.data_ptr(), pc.data<int64_t>(), per_batch, B,
-                               H, T, D, rope_theta, true, dtype);
+      k.misc.rope_apply(dy.data_ptr(), dy.strides().data(), dx.data_ptr(), pc.data<int64_t>(), per_batch, B, H, T, D,
+                        rope_theta, true, dtype);
     return std::vector<Tensor>{dx};
   });
   return y;

@@ -1,10 +1,10 @@
 // Softmax and log-softmax ops over any dimension (see nn.h). The input is made
 // contiguous and viewed as (outer, n, inner) around the reduced dim, so no
 // permute copy is needed; the backward saves only the output.
+#include "autograd/dispatch.h"
 #include "autograd/node.h"
 #include "autograd/ops/nn.h"
 #include "autograd/ops/view.h"
-#include "kernels/cpu/softmax.h"
 
 namespace forge::ops {
 namespace {
@@ -23,13 +23,15 @@ Tensor softmax_impl(const char* op, const Tensor& x, int64_t dim, bool log) {
     for (int64_t i = d + 1; i < ndim; ++i) inner *= x.shape()[i];
   }
   const Tensor xc = x.contiguous();
+  const kernels::KernelTable& k = op_kernels(op, xc);
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
-  if (y.numel() > 0) kernels::cpu::softmax_forward(xc.data_ptr(), y.data_ptr(), outer, n, inner, log, x.dtype());
-  record(op, {xc}, y, [ys = y.detach(), outer, n, inner, log](const std::vector<Tensor>& g) {
+  if (y.numel() > 0) k.softmax.forward(xc.data_ptr(), y.data_ptr(), outer, n, inner, log, x.dtype());
+  record(op, {xc}, y, [op, ys = y.detach(), outer, n, inner, log](const std::vector<Tensor>& g) {
     const Tensor dy = g[0].to(ys.dtype()).contiguous();
+    const kernels::KernelTable& k = op_kernels(op, ys, dy);
     Tensor dx = Tensor::empty(ys.shape(), ys.dtype(), ys.device());
     if (dx.numel() > 0)
-      kernels::cpu::softmax_backward(dy.data_ptr(), ys.data_ptr(), dx.data_ptr(), outer, n, inner, log, ys.dtype());
+      k.softmax.backward(dy.data_ptr(), ys.data_ptr(), dx.data_ptr(), outer, n, inner, log, ys.dtype());
     return std::vector<Tensor>{dx};
   });
   return y;

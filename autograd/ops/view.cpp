@@ -3,9 +3,9 @@
 
 #include <numeric>
 
+#include "autograd/dispatch.h"
 #include "autograd/node.h"
 #include "autograd/ops/reduce.h"
-#include "kernels/cpu/copy.h"
 
 namespace forge::ops {
 
@@ -18,8 +18,9 @@ int64_t wrap_dim(const char* op, int64_t dim, int64_t ndim) {
 void copy_(const Tensor& dst, const Tensor& src) {
   FORGE_CHECK(dst.shape() == src.shape(), "copy_: destination shape " << shape_str(dst.shape())
                                                                      << " differs from source shape " << shape_str(src.shape()));
-  kernels::cpu::copy_strided(dst.data_ptr(), dst.dtype(), dst.strides().data(), src.data_ptr(), src.dtype(),
-                             src.strides().data(), src.shape().data(), static_cast<int>(src.dim()));
+  op_kernels("copy_", dst, src)
+      .copy.copy_strided(dst.data_ptr(), dst.dtype(), dst.strides().data(), src.data_ptr(), src.dtype(),
+                         src.strides().data(), src.shape().data(), static_cast<int>(src.dim()));
 }
 
 namespace {
@@ -99,7 +100,7 @@ Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length) {
   Tensor out = make_view(x, shape, x.strides(), x.offset() + start * x.strides()[dim]);
   Shape in_shape = x.shape();
   record("narrow", {x}, out, [in_shape, dim, start, length](const std::vector<Tensor>& g) {
-    Tensor gx = Tensor::zeros(in_shape, g[0].dtype());
+    Tensor gx = Tensor::zeros(in_shape, g[0].dtype(), g[0].device());
     copy_(narrow(gx, dim, start, length), g[0]);
     return std::vector<Tensor>{gx};
   });

@@ -388,12 +388,6 @@ void check_args(const AttentionDims& dm, const AttentionTiles& tiles) {
 
 }  // namespace
 
-AttentionLayout AttentionLayout::contiguous(const AttentionDims& dims) {
-  const HeadStrides qs = HeadStrides::contiguous(dims.q_heads, dims.seq, dims.head_dim);
-  const HeadStrides ks = HeadStrides::contiguous(dims.kv_heads, dims.seq, dims.head_dim);
-  return {qs, ks, ks, qs, qs, qs, ks, ks};
-}
-
 void attention_forward(DType dtype, const AttentionDims& dims, const void* q, const void* k, const void* v,
                        const int64_t* doc_ids, double scale, void* out, void* lse, const AttentionTiles& tiles) {
   attention_forward(dtype, dims, AttentionLayout::contiguous(dims), q, k, v, doc_ids, scale, out, lse, tiles);

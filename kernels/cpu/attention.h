@@ -15,44 +15,14 @@
 #include <cstdint>
 
 #include "common/dtype.h"
+#include "kernels/types.h"
 
 namespace forge::kernels::cpu {
 
-struct AttentionDims {
-  int64_t batch = 0;
-  int64_t q_heads = 0;
-  int64_t kv_heads = 0;
-  int64_t seq = 0;       // T
-  int64_t head_dim = 0;  // D
-};
-
-// Tile sizes (queries x keys). 64 x 64 is the fast path for D = 64; any positive
-// sizes work (tests use small ones to exercise partial tiles).
-struct AttentionTiles {
-  int64_t q = 64;
-  int64_t k = 64;
-};
-
-// Element strides of one (B, H, T, D) operand whose D elements are contiguous:
-// element (b, h, t, d) is at b * batch + h * head + t * row + d.
-struct HeadStrides {
-  int64_t batch = 0;
-  int64_t head = 0;
-  int64_t row = 0;
-  // A dense (B, heads, T, D) buffer.
-  static HeadStrides contiguous(int64_t heads, int64_t seq, int64_t head_dim) {
-    return {heads * seq * head_dim, seq * head_dim, head_dim};
-  }
-};
-
-// Where each operand's elements are. q, dq, out, dout have the query heads,
-// k, v, dk, dv the kv heads. Output operands must not overlap each other or
-// the inputs (dq, dk, dv may interleave within rows, e.g. one packed gradient).
-struct AttentionLayout {
-  HeadStrides q, k, v, out;       // forward
-  HeadStrides dout, dq, dk, dv;   // backward only
-  static AttentionLayout contiguous(const AttentionDims& dims);
-};
+using kernels::AttentionDims;  // kernels/types.h
+using kernels::AttentionLayout;
+using kernels::AttentionTiles;
+using kernels::HeadStrides;
 
 // q: (B, Hq, T, D), k and v: (B, Hkv, T, D), doc_ids: (B, T) or null.
 // out: (B, Hq, T, D); lse: (B, Hq, T) natural-log logsumexp of each row's

@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "common/dtype.h"
+#include "kernels/types.h"
 
 namespace forge::kernels::cpu {
 
@@ -14,10 +15,7 @@ namespace forge::kernels::cpu {
 int64_t cross_entropy_find_invalid_target(const void* targets, DType target_dtype, int64_t rows, int64_t V,
                                           int64_t ignore_index);
 
-struct CrossEntropyResult {
-  double loss_sum = 0;  // sum over counted rows of lse - logit[target], in fixed row order
-  int64_t count = 0;    // rows whose target != ignore_index
-};
+using kernels::CrossEntropyResult;  // kernels/types.h
 
 // logits: (rows, V); targets: (rows); lse: (rows) of f32 (f64 when dtype is f64).
 // One pass over each row (online max and sum). Targets must be valid.

@@ -7,15 +7,12 @@
 #include <cstdint>
 
 #include "common/dtype.h"
+#include "kernels/types.h"
 
 namespace forge::kernels::cpu {
 
-// Elements per Philox counter (one 32-bit word each).
-constexpr int64_t kDropoutElemsPerCounter = 4;
-// Counters dropout over n elements consumes (reserve this many from the generator).
-inline uint64_t dropout_counters(int64_t n) {
-  return static_cast<uint64_t>((n + kDropoutElemsPerCounter - 1) / kDropoutElemsPerCounter);
-}
+using kernels::dropout_counters;  // kernels/types.h
+using kernels::kDropoutElemsPerCounter;
 
 // y[i] = keep(i) ? x[i] / (1 - p) : 0, where element i uses word i % 4 of
 // philox4x32(first_counter + i / 4, seed) and is kept when its top 24 bits, as

@@ -11,30 +11,12 @@
 #include <cstdint>
 
 #include "common/dtype.h"
+#include "kernels/types.h"
 
 namespace forge::kernels::cpu {
 
-enum class BinaryKind {
-  add,         // a + b
-  sub,         // a - b
-  mul,         // a * b
-  div,         // a / b
-  pow,         // a ^ b
-  add_scaled,  // a + alpha * b
-};
-
-enum class UnaryKind {
-  neg,
-  exp,
-  log,
-  sqrt,
-  rsqrt,
-  tanh,
-  add_scalar,   // x + s
-  mul_scalar,   // x * s
-  pow_scalar,   // x ^ s
-  rsub_scalar,  // s - x
-};
+using kernels::BinaryKind;  // kernels/types.h
+using kernels::UnaryKind;
 
 // out = a (kind) b over `shape` (ndim dims); all operands have `dtype`.
 // add/sub/mul/add_scaled accept every dtype; div/pow need a floating dtype.

@@ -10,11 +10,11 @@
 #include <cstdint>
 
 #include "common/dtype.h"
+#include "kernels/types.h"
 
 namespace forge::kernels::cpu {
 
-// Dtype of the saved per-row statistics for inputs of `dtype`.
-inline DType norm_stats_dtype(DType dtype) { return dtype == DType::f64 ? DType::f64 : DType::f32; }
+using kernels::norm_stats_dtype;  // kernels/types.h
 
 // x, y: (rows, C); weight, bias: (C) or null; mean, rstd: (rows) of norm_stats_dtype.
 void layer_norm_forward(const void* x, const void* weight, const void* bias, void* y, void* mean, void* rstd,

@@ -3,12 +3,11 @@
 
 #include <cstdint>
 
+#include "kernels/types.h"
+
 namespace forge::kernels::cpu {
 
-struct AdamWHyper {
-  float lr, beta1, beta2, eps, weight_decay;
-  float bias_correction1, bias_correction2;  // 1 - beta^t
-};
+using kernels::AdamWHyper;  // kernels/types.h
 
 // p -= lr * (m_hat / (sqrt(v_hat) + eps) + wd * p), PyTorch's AdamW order:
 // decay first (p *= 1 - lr*wd), then m, v and the Adam step.

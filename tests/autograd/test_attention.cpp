@@ -285,7 +285,7 @@ TEST(Attention, ForwardSavesLinearMemory) {
   Tensor q = Tensor::randn({B, H, T, D}, gen).set_requires_grad(true);
   Tensor k = Tensor::randn({B, H, T, D}, gen).set_requires_grad(true);
   Tensor v = Tensor::randn({B, H, T, D}, gen).set_requires_grad(true);
-  CpuAllocator& alloc = CpuAllocator::instance();
+  Allocator& alloc = allocator_for(Device::cpu());
   const size_t before = alloc.stats().live_bytes;
   alloc.reset_peak();
   Tensor y = ops::attention(q, k, v);

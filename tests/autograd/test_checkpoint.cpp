@@ -48,7 +48,7 @@ RunResult run(bool use_checkpoint) {
   Generator gen(3);
   Tensor x = Tensor::randn({128, 256}, gen);
   x.set_requires_grad(true);
-  auto& alloc = CpuAllocator::instance();
+  Allocator& alloc = allocator_for(Device::cpu());
   const size_t base = alloc.stats().live_bytes;
   alloc.reset_peak();
   Tensor loss = stack.forward(x, use_checkpoint);

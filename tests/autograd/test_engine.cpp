@@ -1,7 +1,7 @@
 // The autograd engine: gradient flow through shared subgraphs, accumulation
 // into .grad across passes, no-grad and detach, retained vs freed graphs, leaf
 // hooks, capturing backward, direct accumulation into .grad (linear's weight),
-// and shape-mismatch errors.
+// and shape-mismatch errors; on every device (tests/support/test_device.h).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -11,24 +11,31 @@
 #include "autograd/node.h"
 #include "autograd/ops.h"
 #include "common/philox.h"
+#include "tests/support/test_device.h"
 
 namespace forge {
 namespace {
 
+using testing::current_device;
+
+class Engine : public testing::DeviceTest {};
+FORGE_INSTANTIATE_ON_DEVICES(Engine);
+
 Tensor leaf(std::vector<double> v) {
-  Tensor t = Tensor::from_vector(v, {static_cast<int64_t>(v.size())});
+  Tensor t = Tensor::from_vector(v, {static_cast<int64_t>(v.size())}).to(current_device());
   t.set_requires_grad(true);
   return t;
 }
 
 std::vector<double> grad_of(const Tensor& t) {
   EXPECT_TRUE(t.grad().defined());
+  if (t.grad().defined()) EXPECT_EQ(t.grad().device(), t.device()) << "a gradient left its leaf's device";
   return t.grad().defined() ? t.grad().to_double_vector() : std::vector<double>{};
 }
 
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
-TEST(Engine, DiamondGraphSumsBothPaths) {
+TEST_P(Engine, DiamondGraphSumsBothPaths) {
   Tensor x = leaf({1.0, 2.0, -3.0});
   Tensor a = ops::mul_scalar(x, 2.0);   // 2x
   Tensor b = ops::add_scalar(x, 3.0);   // x + 3
@@ -41,7 +48,7 @@ TEST(Engine, DiamondGraphSumsBothPaths) {
   EXPECT_EQ(grad_of(y), (std::vector<double>{6.0, -2.0}));
 }
 
-TEST(Engine, GradientsAccumulateAcrossBackwardCalls) {
+TEST_P(Engine, GradientsAccumulateAcrossBackwardCalls) {
   Tensor x = leaf({1.0, 2.0});
   ops::sum(ops::mul(x, x)).backward();
   Tensor g1 = x.grad();
@@ -50,7 +57,7 @@ TEST(Engine, GradientsAccumulateAcrossBackwardCalls) {
   EXPECT_TRUE(x.grad().shares_storage(g1)) << "accumulation should be in place";
 }
 
-TEST(Engine, ZeroGradThenFreshGradient) {
+TEST_P(Engine, ZeroGradThenFreshGradient) {
   Tensor x = leaf({1.0, 2.0});
   ops::sum(ops::mul_scalar(x, 3.0)).backward();
   x.zero_grad();
@@ -62,7 +69,7 @@ TEST(Engine, ZeroGradThenFreshGradient) {
   EXPECT_FALSE(fresh.grad().defined());
 }
 
-TEST(Engine, NoGradGuardRecordsNothing) {
+TEST_P(Engine, NoGradGuardRecordsNothing) {
   Tensor x = leaf({1.0, 2.0});
   {
     NoGradGuard guard;
@@ -81,7 +88,7 @@ TEST(Engine, NoGradGuardRecordsNothing) {
   EXPECT_TRUE(ops::mul(x, x).requires_grad());
 }
 
-TEST(Engine, DetachStopsGradients) {
+TEST_P(Engine, DetachStopsGradients) {
   Tensor x = leaf({2.0, 5.0});
   Tensor c = x.detach();
   EXPECT_FALSE(c.requires_grad());
@@ -90,7 +97,7 @@ TEST(Engine, DetachStopsGradients) {
   EXPECT_EQ(grad_of(x), (std::vector<double>{2.0, 5.0}));
 }
 
-TEST(Engine, SecondBackwardNeedsRetainGraph) {
+TEST_P(Engine, SecondBackwardNeedsRetainGraph) {
   Tensor x = leaf({1.0, 2.0});
   Tensor y = ops::sum(ops::mul(x, x));
   y.backward();
@@ -110,7 +117,7 @@ TEST(Engine, SecondBackwardNeedsRetainGraph) {
   EXPECT_NEAR(g[1], 2 * 3 * e2, 1e-12);
 }
 
-TEST(Engine, LeafHooksFireOncePerBackwardWithFinalGradient) {
+TEST_P(Engine, LeafHooksFireOncePerBackwardWithFinalGradient) {
   Tensor x = leaf({1.0, 2.0});
   int calls = 0;
   std::vector<double> seen;
@@ -128,7 +135,7 @@ TEST(Engine, LeafHooksFireOncePerBackwardWithFinalGradient) {
   EXPECT_EQ(seen, (std::vector<double>{6.0, 8.0}));  // accumulated .grad
 }
 
-TEST(Engine, BackwardCapturingLeavesGradUntouched) {
+TEST_P(Engine, BackwardCapturingLeavesGradUntouched) {
   Tensor x = leaf({1.0, 2.0});
   Tensor w = leaf({3.0, 4.0});
   Tensor loss = ops::sum(ops::mul(ops::mul(x, w), x));  // x^2 w
@@ -143,7 +150,7 @@ TEST(Engine, BackwardCapturingLeavesGradUntouched) {
   EXPECT_FALSE(g2[0].defined());
 }
 
-TEST(Engine, GradientsOfSeveralLeavesNeverShareMemory) {
+TEST_P(Engine, GradientsOfSeveralLeavesNeverShareMemory) {
   // add's backward hands the same tensor to both inputs: each leaf must own its .grad.
   Tensor a = leaf({1.0, 2.0});
   Tensor b = leaf({3.0, 4.0});
@@ -157,11 +164,12 @@ TEST(Engine, GradientsOfSeveralLeavesNeverShareMemory) {
 // linear's weight gradient goes straight into an existing .grad (a beta = 1
 // GEMM); the result must equal the ordinary path's, also when the weight has a
 // second use (tied weights) and its hook must still fire once with the total.
-TEST(Engine, LinearWeightGradientAccumulatesDirectlyIntoGrad) {
+TEST_P(Engine, LinearWeightGradientAccumulatesDirectlyIntoGrad) {
   Generator gen(7);
-  Tensor x = Tensor::randn({5, 4}, gen, DType::f64);
-  Tensor w = Tensor::randn({3, 4}, gen, DType::f64).set_requires_grad(true);
-  Tensor b = Tensor::randn({3}, gen, DType::f64).set_requires_grad(true);
+  const Device dev = current_device();
+  Tensor x = Tensor::randn({5, 4}, gen, DType::f64, 0.0, 1.0, dev);
+  Tensor w = Tensor::randn({3, 4}, gen, DType::f64, 0.0, 1.0, dev).set_requires_grad(true);
+  Tensor b = Tensor::randn({3}, gen, DType::f64, 0.0, 1.0, dev).set_requires_grad(true);
   auto loss_fn = [&] {
     // w is used twice: by linear and by an elementwise term.
     return ops::add(ops::sum(ops::mul(ops::linear(x, w, b), ops::linear(x, w, b))), ops::sum(ops::mul(w, w)));
@@ -198,34 +206,36 @@ TEST(Engine, LinearWeightGradientAccumulatesDirectlyIntoGrad) {
   }
 }
 
-TEST(Engine, ExplicitRootGradientAndMultipleRoots) {
+TEST_P(Engine, ExplicitRootGradientAndMultipleRoots) {
   Tensor x = leaf({1.0, 2.0});
   Tensor y = ops::mul_scalar(x, 3.0);
-  y.backward(Tensor::from_vector(std::vector<double>{1.0, -1.0}, {2}));
+  y.backward(Tensor::from_vector(std::vector<double>{1.0, -1.0}, {2}).to(current_device()));
   EXPECT_EQ(grad_of(x), (std::vector<double>{3.0, -3.0}));
   x.zero_grad();
   autograd::backward({ops::sum(x), ops::sum(ops::mul(x, x))}, {Tensor(), Tensor()});
   EXPECT_EQ(grad_of(x), (std::vector<double>{3.0, 5.0}));
 }
 
-TEST(Engine, ShapeMismatchErrorsNameOpAndShapes) {
+TEST_P(Engine, ShapeMismatchErrorsNameOpAndShapes) {
   Tensor x = leaf({1.0, 2.0, 3.0});
   try {
-    ops::mul(x, Tensor::zeros({2}, DType::f64));
+    ops::mul(x, Tensor::zeros({2}, DType::f64, current_device()));
     FAIL() << "expected forge::Error";
   } catch (const Error& e) {
     EXPECT_TRUE(contains(e.what(), "mul") && contains(e.what(), "(3)") && contains(e.what(), "(2)")) << e.what();
   }
   // Root gradient of the wrong shape.
   try {
-    ops::mul_scalar(x, 2.0).backward(Tensor::zeros({4}, DType::f64));
+    ops::mul_scalar(x, 2.0).backward(Tensor::zeros({4}, DType::f64, current_device()));
     FAIL() << "expected forge::Error";
   } catch (const Error& e) {
     EXPECT_TRUE(contains(e.what(), "(4)") && contains(e.what(), "(3)")) << e.what();
   }
   // A backward rule returning a wrong-shaped gradient is caught with the op's name.
-  Tensor out = Tensor::zeros({3}, DType::f64);
-  record("bad_op", {x}, out, [](const std::vector<Tensor>&) { return std::vector<Tensor>{Tensor::zeros({5}, DType::f64)}; });
+  Tensor out = Tensor::zeros({3}, DType::f64, current_device());
+  record("bad_op", {x}, out, [](const std::vector<Tensor>&) {
+    return std::vector<Tensor>{Tensor::zeros({5}, DType::f64, current_device())};
+  });
   try {
     ops::sum(out).backward();
     FAIL() << "expected forge::Error";

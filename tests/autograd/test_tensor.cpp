@@ -88,7 +88,7 @@ TEST(Tensor, RandomInitIsDeterministic) {
 }
 
 TEST(Allocator, RepeatedAllocationsHitTheCache) {
-  auto& alloc = CpuAllocator::instance();
+  Allocator& alloc = allocator_for(Device::cpu());
   { Tensor warm = Tensor::empty({123, 457}); }
   const uint64_t before = alloc.stats().system_allocs;
   for (int i = 0; i < 100; ++i) {

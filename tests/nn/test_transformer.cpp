@@ -1,4 +1,6 @@
-// Module tree, Hugging Face names, flat parameter buffers and both model families end to end.
+// Module tree, Hugging Face names, flat parameter buffers and both model
+// families end to end; training and checkpointing on every device
+// (tests/support/test_device.h).
 #include <gtest/gtest.h>
 
 #include <set>
@@ -7,6 +9,7 @@
 #include "nn/flat_parameters.h"
 #include "nn/transformer.h"
 #include "optim/optimizer.h"
+#include "tests/support/test_device.h"
 
 namespace forge {
 namespace {
@@ -78,22 +81,26 @@ TEST(Transformer, ConfigErrorsNameTheField) {
   EXPECT_THROW(nn::preset("gpt3"), Error);
 }
 
-// Both families: a few AdamW steps on one fixed batch must drive the loss down,
-// with parameters living in the flat buffer the optimizer updates in place.
-class FamilyTraining : public ::testing::TestWithParam<std::string> {};
+// Both families on each device: a few AdamW steps on one fixed batch must
+// drive the loss down, with parameters living in the flat buffer the optimizer
+// updates in place, on the model's device.
+class FamilyTraining : public ::testing::TestWithParam<std::tuple<std::string, Device>> {};
 
 TEST_P(FamilyTraining, LossFallsOnAFixedBatch) {
-  nn::ModelConfig c = nn::preset(GetParam());
+  const auto& [family, device] = GetParam();
+  nn::ModelConfig c = nn::preset(family);
   nn::TransformerLM model(c, 3);
+  model.to(device);
   nn::FlatParameters flat(model);
   ASSERT_EQ(flat.buffers().size(), 1u);
   const Tensor& buffer = flat.buffers().at(DType::f32).params;
+  EXPECT_EQ(buffer.device(), device);
   for (const Tensor& p : model.parameters()) EXPECT_TRUE(p.shares_storage(buffer));
   optim::AdamW opt({{{}, model.parameters(), 0.0}}, {.lr = 3e-3});
   Generator gen(5);
   std::vector<int64_t> ids(2 * 9);
   for (auto& v : ids) v = static_cast<int64_t>(gen.next_uniform() * c.vocab_size);
-  Tensor all = Tensor::from_vector(ids, {2, 9});
+  Tensor all = Tensor::from_vector(ids, {2, 9}).to(device);
   Tensor inputs = all.narrow(1, 0, 8).contiguous(), targets = all.narrow(1, 1, 8).contiguous();
   nn::ForwardContext ctx;
   ctx.training = true;
@@ -102,6 +109,7 @@ TEST_P(FamilyTraining, LossFallsOnAFixedBatch) {
     flat.zero_grads();
     Tensor loss = nn::TransformerLM::loss(model.forward(inputs, ctx), targets);
     loss.backward();
+    EXPECT_EQ(loss.device(), device);
     if (step == 0) first = loss.item();
     last = loss.item();
     opt.step();
@@ -110,22 +118,36 @@ TEST_P(FamilyTraining, LossFallsOnAFixedBatch) {
   EXPECT_LT(last, 0.5 * first);
 }
 
-INSTANTIATE_TEST_SUITE_P(Families, FamilyTraining, ::testing::Values("gpt2-test", "llama-test"));
+INSTANTIATE_TEST_SUITE_P(Families, FamilyTraining,
+                         ::testing::Combine(::testing::Values("gpt2-test", "llama-test"),
+                                            ::testing::ValuesIn(testing::test_devices())),
+                         [](const auto& info) {
+                           return std::get<0>(info.param).substr(0, std::get<0>(info.param).find('-')) + "_" +
+                                  testing::device_test_name({std::get<1>(info.param), info.index});
+                         });
 
-TEST(Transformer, CheckpointedBlocksGiveTheSameGradients) {
+class CheckpointedBlocks : public testing::DeviceTest {};
+FORGE_INSTANTIATE_ON_DEVICES(CheckpointedBlocks);
+
+TEST_P(CheckpointedBlocks, GiveTheSameGradients) {
+  const Device device = GetParam();
   nn::ModelConfig c = nn::preset("gpt2-test");
   c.dropout = 0.1;
-  Tensor ids = Tensor::from_vector(std::vector<int64_t>{1, 5, 9, 2, 7, 3, 3, 8}, {1, 8});
+  Tensor ids = Tensor::from_vector(std::vector<int64_t>{1, 5, 9, 2, 7, 3, 3, 8}, {1, 8}).to(device);
   std::vector<std::vector<float>> grads[2];
   for (int mode = 0; mode < 2; ++mode) {
     nn::TransformerLM model(c, 11);
+    model.to(device);
     model.set_activation_checkpointing(mode == 1);
     Generator drop(99);
     nn::ForwardContext ctx;
     ctx.training = true;
     ctx.dropout_gen = &drop;
     nn::TransformerLM::loss(model.forward(ids, ctx), ids).backward();
-    for (const Tensor& p : model.parameters()) grads[mode].push_back(p.grad().to_float_vector());
+    for (const Tensor& p : model.parameters()) {
+      EXPECT_EQ(p.grad().device(), device);
+      grads[mode].push_back(p.grad().to_float_vector());
+    }
   }
   ASSERT_EQ(grads[0].size(), grads[1].size());
   for (size_t i = 0; i < grads[0].size(); ++i)
