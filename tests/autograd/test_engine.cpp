@@ -29,7 +29,9 @@ Tensor leaf(std::vector<double> v) {
 
 std::vector<double> grad_of(const Tensor& t) {
   EXPECT_TRUE(t.grad().defined());
-  if (t.grad().defined()) EXPECT_EQ(t.grad().device(), t.device()) << "a gradient left its leaf's device";
+  if (t.grad().defined()) {
+    EXPECT_EQ(t.grad().device(), t.device()) << "a gradient left its leaf's device";
+  }
   return t.grad().defined() ? t.grad().to_double_vector() : std::vector<double>{};
 }
 
@@ -204,6 +206,15 @@ TEST_P(Engine, LinearWeightGradientAccumulatesDirectlyIntoGrad) {
     for (int64_t r = 0; r < 5; ++r) col += x.to_double_vector()[static_cast<size_t>(r * 4 + j)];
     EXPECT_NEAR(got[0].to_double_vector()[static_cast<size_t>(j)], col, 1e-12);
   }
+}
+
+TEST_P(Engine, ViewBackwardsMakeTheirGradientsOnTheInputsDevice) {
+  Tensor x = leaf({1.0, 2.0, 3.0, 4.0});
+  // narrow's backward zero-fills a gradient of x's shape; expand's sums one back.
+  Tensor loss = ops::add(ops::sum(ops::mul_scalar(x.narrow(0, 1, 2), 5.0)),
+                         ops::sum(x.narrow(0, 0, 1).expand({3})));
+  loss.backward();
+  EXPECT_EQ(grad_of(x), (std::vector<double>{3.0, 5.0, 5.0, 0.0}));
 }
 
 TEST_P(Engine, ExplicitRootGradientAndMultipleRoots) {

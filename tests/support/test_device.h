@@ -14,11 +14,19 @@
 
 #include <gtest/gtest.h>
 
+#include <ostream>
 #include <string>
 #include <vector>
 
 #include "autograd/allocator.h"
 #include "common/device.h"
+
+namespace forge {
+
+// GoogleTest prints a Device parameter as "cpu" / "test:0".
+inline void PrintTo(const Device& device, std::ostream* os) { *os << device.str(); }
+
+}  // namespace forge
 
 namespace forge::testing {
 
