@@ -27,6 +27,9 @@ EvalResult evaluate_shards(const nn::TransformerLM& model, const std::string& sh
   NoGradGuard no_grad;
   nn::ForwardContext ctx;
   ctx.training = false;
+  // Batches are read into host memory; the model may be on another device.
+  const auto params = model.parameters();
+  const Device device = params.empty() ? Device::cpu() : params.front().device();
   double loss_sum = 0.0;
   int64_t scored = 0;
   for (int64_t step = 0; step * batch_size < windows; ++step) {
@@ -36,7 +39,8 @@ EvalResult evaluate_shards(const nn::TransformerLM& model, const std::string& sh
     int64_t n = 0;
     for (int64_t t : targets.to_int_vector()) n += t != -100;
     if (n == 0) continue;
-    const double mean = nn::TransformerLM::loss(model.forward(inputs, ctx), targets).item();
+    const double mean =
+        nn::TransformerLM::loss(model.forward(inputs.to(device), ctx), targets.to(device)).item();
     loss_sum += mean * static_cast<double>(n);
     scored += n;
   }

@@ -1,6 +1,7 @@
 // evaluate_shards (forge eval's library code): every consecutive window scored
 // once, independent of the batch size, masked targets skipped; and loading a
-// model from checkpoint contents (names and shapes checked).
+// model from checkpoint contents (names and shapes checked). Evaluation runs on
+// every device (tests/support/test_device.h).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -13,6 +14,7 @@
 #include "nn/transformer.h"
 #include "train/evaluate.h"
 #include "train/inference.h"
+#include "tests/support/test_device.h"
 
 namespace forge {
 namespace {
@@ -43,7 +45,8 @@ double reference_loss(const nn::TransformerLM& model, const std::vector<uint32_t
   *count = 0;
   for (int64_t w = 0; w < W; ++w) {
     std::vector<int64_t> ids(tokens.begin() + w * T, tokens.begin() + w * T + T);
-    std::vector<float> logits = model.forward(Tensor::from_vector(ids, {1, T}), nn::ForwardContext{}).to_float_vector();
+    const Tensor input = Tensor::from_vector(ids, {1, T}).to(model.parameters().front().device());
+    std::vector<float> logits = model.forward(input, nn::ForwardContext{}).to_float_vector();
     for (int64_t t = 0; t < T; ++t) {
       const int64_t pos = w * T + t + 1;
       if (!mask.empty() && mask[pos] == 0) continue;
@@ -57,14 +60,18 @@ double reference_loss(const nn::TransformerLM& model, const std::vector<uint32_t
   return sum / static_cast<double>(*count);
 }
 
-TEST(Evaluate, EveryWindowOnceWhateverTheBatchSize) {
+class EvaluateOnDevice : public testing::DeviceTest {};
+FORGE_INSTANTIATE_ON_DEVICES(EvaluateOnDevice);
+
+TEST_P(EvaluateOnDevice, EveryWindowOnceWhateverTheBatchSize) {
   nn::TransformerLM model(nn::preset("gpt2-test"), 1);
   {
     NoGradGuard no_grad;  // sharper than the 0.02 init, so the loss is far from log(V)
     for (Tensor p : model.parameters())
       if (p.dim() >= 2) ops::mul_scalar_(p, 8.0);
   }
-  const std::string path = write_shard_file("plain", 200, 64, false);
+  model.to(GetParam());
+  const std::string path = write_shard_file("plain_" + GetParam().str(), 200, 64, false);
   const data::TokenShard shard = data::read_shard(path);
   const int64_t T = 12;  // 199 / 12 = 16 windows, 7 tail tokens unscored
   int64_t count = 0;
@@ -79,9 +86,10 @@ TEST(Evaluate, EveryWindowOnceWhateverTheBatchSize) {
   EXPECT_GT(std::fabs(expected - std::log(64.0)), 0.1);
 }
 
-TEST(Evaluate, MaskedTargetsAreNotScored) {
+TEST_P(EvaluateOnDevice, MaskedTargetsAreNotScored) {
   nn::TransformerLM model(nn::preset("llama-test"), 2);
-  const std::string path = write_shard_file("masked", 101, 64, true);
+  model.to(GetParam());
+  const std::string path = write_shard_file("masked_" + GetParam().str(), 101, 64, true);
   const data::TokenShard shard = data::read_shard(path);
   int64_t count = 0;
   const double expected = reference_loss(model, shard.tokens, shard.loss_mask, 10, &count);
