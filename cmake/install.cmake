@@ -30,7 +30,7 @@ install(TARGETS ${FORGE_LIBRARIES} forge_library EXPORT forgeTargets
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/forge)
 # Each library folder's own headers (a glob per folder, not a recursive copy:
 # no empty folders for data/corpus and the like).
-foreach(dir common kernels/cpu kernels/cuda autograd autograd/ops io viz distributed nn optim data recipes
+foreach(dir common kernels kernels/cpu kernels/cuda autograd autograd/ops io viz distributed nn optim data recipes
         checkpoint monitor train)
   file(GLOB headers CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/${dir}/*.h ${PROJECT_SOURCE_DIR}/${dir}/*.cuh)
   install(FILES ${headers} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/forge/${dir})

@@ -7,7 +7,6 @@
 #include <mutex>
 
 #include "common/error.h"
-#include "kernels/cpu/register.h"
 
 namespace forge::kernels {
 namespace {

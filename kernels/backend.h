@@ -8,10 +8,11 @@
 // op looks the table up once per call (an array load) and calls through it
 // (one indirect call per kernel launch).
 //
-// The CPU table is registered the first time any table is looked up. Other
-// devices register theirs once at start-up with register_kernels; a second
-// registration for the same device type is an error. Looking up a device
-// that has no table is an error naming it (docs/devices.md).
+// The CPU table (kernels/cpu/register.cpp; every build has it) is registered
+// the first time any table is looked up. Other devices register theirs once at
+// start-up with register_kernels; a second registration for the same device
+// type is an error. Looking up a device that has no table is an error naming
+// it (docs/devices.md).
 #pragma once
 
 #include <cstddef>
@@ -166,5 +167,12 @@ const KernelTable& kernels_for(Device device);
 
 // Whether `type` has a table (the CPU always does).
 bool has_kernels(Device::Type type);
+
+namespace cpu {
+// The CPU's table: every entry pointing at the kernels in kernels/cpu/
+// (defined in kernels/cpu/register.cpp, below this header's layer by link
+// only). The test binary registers it again for its test device.
+const KernelTable& kernel_table();
+}  // namespace cpu
 
 }  // namespace forge::kernels

@@ -14,6 +14,7 @@ import sys
 # layers; folders on one layer know nothing of each other.
 LAYERS = [
     ["common"],
+    ["kernels"],  # the per-device kernel table and the argument types every device's kernels share
     ["kernels/cpu", "kernels/cuda"],
     ["autograd"],  # autograd/ops is part of autograd: the tape and the ops know each other
     ["io", "viz", "distributed"],
@@ -24,6 +25,9 @@ LAYERS = [
     ["apps"],
 ]
 RANK = {folder: rank for rank, folders in enumerate(LAYERS) for folder in folders}
+# A device's own kernels: above the layer of kernels/, only the table
+# (kernels/backend.h) may be included, never these (docs/devices.md).
+DEVICE_KERNELS = {"kernels/cpu", "kernels/cuda"}
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
 
 
@@ -56,7 +60,10 @@ def main():
                         target = folder_of(m.group(1)) if m else None
                         if target is None or target == folder:
                             continue
-                        if RANK[target] >= RANK[folder]:
+                        if target in DEVICE_KERNELS and RANK[folder] > RANK[target]:
+                            violations.append(f"{rel}:{line_no}: {folder}/ includes \"{m.group(1)}\", a device's "
+                                              f"kernels; reach them through kernels/backend.h")
+                        elif RANK[target] >= RANK[folder]:
                             violations.append(f"{rel}:{line_no}: {folder}/ (layer {RANK[folder]}) includes "
                                               f"\"{m.group(1)}\" from {target}/ (layer {RANK[target]})")
     for v in violations:

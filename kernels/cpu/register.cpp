@@ -1,8 +1,9 @@
-// Fills the CPU kernel table (see register.h).
-#include "kernels/cpu/register.h"
-
+// The CPU's kernel table (declared in kernels/backend.h): every KernelTable
+// entry pointing at the kernels in kernels/cpu/. kernels/backend.cpp registers
+// it for Device::Type::cpu on first use.
 #include <cstring>
 
+#include "kernels/backend.h"
 #include "kernels/cpu/activation.h"
 #include "kernels/cpu/attention.h"
 #include "kernels/cpu/copy.h"

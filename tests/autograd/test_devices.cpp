@@ -11,7 +11,6 @@
 #include "autograd/node.h"
 #include "autograd/ops.h"
 #include "kernels/backend.h"
-#include "kernels/cpu/register.h"
 
 namespace forge {
 namespace {

@@ -5,7 +5,6 @@
 #include <mutex>
 
 #include "kernels/backend.h"
-#include "kernels/cpu/register.h"
 
 namespace forge::testing {
 namespace {
