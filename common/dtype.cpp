@@ -42,7 +42,7 @@ DType dtype_from_name(const std::string& name) {
   FORGE_THROW("unknown dtype '" << name << "' (expected one of f32, f64, bf16, f16, i32, i64, u8)");
 }
 
-float f16::to_float(uint16_t h) {
+float f16::to_float_portable(uint16_t h) {
   uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
   uint32_t exp = (h >> 10) & 0x1fu;
   uint32_t mant = h & 0x3ffu;
@@ -69,7 +69,7 @@ float f16::to_float(uint16_t h) {
   return f;
 }
 
-uint16_t f16::from_float(float f) {
+uint16_t f16::from_float_portable(float f) {
   uint32_t u;
   std::memcpy(&u, &f, 4);
   uint32_t sign = (u >> 16) & 0x8000u;

@@ -9,6 +9,10 @@
 #include <cstring>
 #include <string>
 
+#if defined(__F16C__)
+#include <immintrin.h>
+#endif
+
 namespace forge {
 
 enum class DType : uint8_t { f32, f64, bf16, f16, i32, i64, u8 };
@@ -48,8 +52,26 @@ struct f16 {
   explicit f16(float f) : bits(from_float(f)) {}
   operator float() const { return to_float(bits); }
 
-  static float to_float(uint16_t h);
-  static uint16_t from_float(float f);
+  // The F16C instructions where the build targets them (every kernel converts
+  // per element, so this must be cheap), else the portable IEEE code; both
+  // round to nearest even and agree on every non-NaN value (a NaN stays a
+  // quiet NaN, its payload may differ).
+  static float to_float(uint16_t h) {
+#if defined(__F16C__)
+    return _cvtsh_ss(h);
+#else
+    return to_float_portable(h);
+#endif
+  }
+  static uint16_t from_float(float f) {
+#if defined(__F16C__)
+    return static_cast<uint16_t>(_cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+#else
+    return from_float_portable(f);
+#endif
+  }
+  static float to_float_portable(uint16_t h);
+  static uint16_t from_float_portable(float f);
 };
 
 // Maps a C++ element type to its DType.

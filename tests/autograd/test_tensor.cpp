@@ -1,6 +1,7 @@
 // Tensor basics: factories, views sharing storage, dtype conversion, the allocator cache.
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
 
 #include "autograd/allocator.h"
@@ -65,6 +66,26 @@ TEST(Tensor, DtypeConversionRoundTrips) {
   EXPECT_EQ(x.to(DType::f16).to(DType::f32).to_float_vector()[4], 2.0f * std::ldexp(1.0f, -24));
   EXPECT_EQ(x.to(DType::f64).to_double_vector()[1], -2.5);
   EXPECT_EQ(bf16::from_float(1.00390625f), bf16::from_float(1.0f));  // ties to even
+}
+
+// f16's conversions (F16C instructions where the build has them) agree with the
+// portable IEEE code on every half value, and on floats around every half
+// value and halfway point (ties to even, subnormals, overflow to inf).
+TEST(Tensor, F16ConversionsMatchThePortableCode) {
+  for (uint32_t h = 0; h < 0x10000u; ++h) {
+    const float f = f16::to_float(static_cast<uint16_t>(h));
+    if (std::isnan(f)) {
+      ASSERT_TRUE(std::isnan(f16::to_float_portable(static_cast<uint16_t>(h)))) << h;
+      ASSERT_EQ(f16::from_float(f) & 0x7c00u, 0x7c00u) << h;  // still a NaN
+      continue;
+    }
+    ASSERT_EQ(std::bit_cast<uint32_t>(f), std::bit_cast<uint32_t>(f16::to_float_portable(static_cast<uint16_t>(h)))) << h;
+    for (float probe : {f, std::nextafter(f, 1e30f), std::nextafter(f, -1e30f),
+                        0.5f * (f + f16::to_float(static_cast<uint16_t>(h + 1 < 0x10000u ? h + 1 : h)))}) {
+      if (std::isnan(probe)) continue;  // the midpoint of inf and the first NaN
+      ASSERT_EQ(f16::from_float(probe), f16::from_float_portable(probe)) << h << " " << probe;
+    }
+  }
 }
 
 TEST(Tensor, RandomInitIsDeterministic) {

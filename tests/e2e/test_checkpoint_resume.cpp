@@ -119,7 +119,9 @@ TEST(CheckpointResume, AcrossPrecisions) {
     ASSERT_EQ(r.exit_code, 0) << r.output;
     EXPECT_NE(r.output.find("continuing from"), std::string::npos) << r.output;
     const std::string metrics = read_text(run / "metrics.jsonl");
-    if (second == "fp16") EXPECT_NE(metrics.find("\"loss_scale\": 65536"), std::string::npos) << metrics;
+    if (second == "fp16") {
+      EXPECT_NE(metrics.find("\"loss_scale\": 65536"), std::string::npos) << metrics;
+    }
     const std::vector<std::string> got = deterministic_metrics(run);
     ASSERT_EQ(got.size(), ref.size());
     // The last training line's loss against the fp32 run's.

@@ -3,7 +3,8 @@
 // base model pretrained on the raw text -> `forge prepare --sft` -> SFT from the
 // base checkpoint (init_from, its vocabulary extended with the chat tokens,
 // packing) -> held-out exact match before and after with `forge sft-eval`, and
-// `forge sample --chat`. Plus the bad-input contract of prepare --sft.
+// `forge sample --chat`; the fine-tuning again in bf16. Plus the bad-input
+// contract of prepare --sft.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -67,6 +68,18 @@ TEST(SftEndToEnd, HeldOutExactMatchRisesAfterFineTuning) {
   const double after = exact_match_of(run_forge("sft-eval '" + d + "/tuned/checkpoints/step_250.h5'" + eval));
   EXPECT_LE(before, 0.05);
   EXPECT_GE(after, 0.4) << "before " << before;
+
+  // The same fine-tuning in bf16 (packed rows, masked loss, init_from) learns the task as well,
+  // on the fp32 run's validation loss curve (within 5%).
+  const CommandResult fp32_run = r;
+  r = run_forge("train '" + d + "/sft.yaml' precision=bf16 run.dir='" + d + "/tuned_bf16'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto val_loss = [](const CommandResult& run) {
+    std::smatch m;
+    return std::regex_search(run.output, m, std::regex("val loss ([0-9.]+)")) ? std::stod(m[1].str()) : -1.0;
+  };
+  EXPECT_NEAR(val_loss(r), val_loss(fp32_run), 0.05 * val_loss(fp32_run)) << r.output;
+  EXPECT_GE(exact_match_of(run_forge("sft-eval '" + d + "/tuned_bf16/checkpoints/step_250.h5'" + eval)), 0.4);
 
   r = run_forge("sample '" + d + "/tuned/checkpoints/step_250.h5' --chat 'Sort the numbers: 3 1 2' --temperature 0");
   ASSERT_EQ(r.exit_code, 0) << r.output;
