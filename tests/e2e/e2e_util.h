@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <sys/wait.h>
 
@@ -52,6 +53,24 @@ inline std::filesystem::path fresh_dir(const std::string& tag) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;
+}
+
+// A 2-layer GPT-2 recipe (vocabulary 64) over write_tiny_shards' data in
+// `data_dir`: 12 steps of 4 x 16 tokens, a checkpoint every 4 steps, none pruned.
+inline void write_tiny_checkpointing_recipe(const std::string& recipe, const std::filesystem::path& data_dir) {
+  std::ofstream(recipe) << "seed: 3\nmodel:\n  family: gpt2\n  n_layer: 2\n  n_head: 2\n  n_embd: 32\n"
+                           "  vocab_size: 64\n  block_size: 16\n"
+                           "data:\n  train: " << (data_dir / "train_*.h5").string() << "\n"
+                           "  batch_size: 4\n  seq_len: 16\n"
+                           "train:\n  max_steps: 12\n  log_interval: 1\n"
+                           "checkpoint:\n  interval: 4\n  keep_last: 0\n";
+}
+
+// `forge train recipe run.dir=run_dir extra` on one thread, `env` prefixed (e.g. a test hook).
+inline CommandResult train_in_run_dir(const std::string& recipe, const std::filesystem::path& run_dir,
+                                      const std::string& extra, const std::string& env = "") {
+  return run_shell(env + " OMP_NUM_THREADS=1 FORGE_NO_REEXEC=1 '" + forge_binary() + "' train '" + recipe +
+                   "' run.dir='" + run_dir.string() + "' " + extra);
 }
 
 // Writes dir/train_000000.h5 and dir/val_000000.h5 with `tokens` pseudo-random

@@ -29,12 +29,7 @@ class CheckpointErrors : public ::testing::Test {
     dir_ = fresh_dir("ckpt_errors");
     write_tiny_shards(dir_ / "data", 64, 6000);
     recipe_ = (dir_ / "recipe.yaml").string();
-    std::ofstream(recipe_) << "seed: 3\nmodel:\n  family: gpt2\n  n_layer: 2\n  n_head: 2\n  n_embd: 32\n"
-                              "  vocab_size: 64\n  block_size: 16\n"
-                              "data:\n  train: " << (dir_ / "data" / "train_*.h5").string() << "\n"
-                              "  batch_size: 4\n  seq_len: 16\n"
-                              "train:\n  max_steps: 12\n  log_interval: 1\n"
-                              "checkpoint:\n  interval: 4\n  keep_last: 0\n";
+    write_tiny_checkpointing_recipe(recipe_, dir_ / "data");
     run_ = dir_ / "run";
     const CommandResult r = train("", "FORGE_TEST_SIGNAL_AT=7:KILL");
     ASSERT_EQ(r.exit_code, 128 + 9) << r.output;
@@ -44,8 +39,7 @@ class CheckpointErrors : public ::testing::Test {
   }
 
   CommandResult train(const std::string& extra, const std::string& env = "") {
-    return run_shell(env + " OMP_NUM_THREADS=1 FORGE_NO_REEXEC=1 '" + forge_binary() + "' train '" + recipe_ +
-                     "' run.dir='" + run_.string() + "' " + extra);
+    return train_in_run_dir(recipe_, run_, extra, env);
   }
 
   // The run's files that must survive a failed command.

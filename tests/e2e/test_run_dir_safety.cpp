@@ -26,18 +26,12 @@ class RunDirSafety : public ::testing::Test {
     dir_ = fresh_dir("run_dir_safety");
     write_tiny_shards(dir_ / "data", 64, 6000);
     recipe_ = (dir_ / "recipe.yaml").string();
-    std::ofstream(recipe_) << "seed: 3\nmodel:\n  family: gpt2\n  n_layer: 2\n  n_head: 2\n  n_embd: 32\n"
-                              "  vocab_size: 64\n  block_size: 16\n"
-                              "data:\n  train: " << (dir_ / "data" / "train_*.h5").string() << "\n"
-                              "  batch_size: 4\n  seq_len: 16\n"
-                              "train:\n  max_steps: 12\n  log_interval: 1\n"
-                              "checkpoint:\n  interval: 4\n  keep_last: 0\n";
+    write_tiny_checkpointing_recipe(recipe_, dir_ / "data");
     run_ = dir_ / "run";
   }
 
   CommandResult train(const std::string& extra, const std::string& env = "") {
-    return run_shell(env + " OMP_NUM_THREADS=1 FORGE_NO_REEXEC=1 '" + forge_binary() + "' train '" + recipe_ +
-                     "' run.dir='" + run_.string() + "' " + extra);
+    return train_in_run_dir(recipe_, run_, extra, env);
   }
 
   fs::path dir_, run_;
